@@ -1,0 +1,134 @@
+// The scheduler loop: pass (fire-due.ts), then sleep until the earliest next fire time or the
+// poll interval, whichever is sooner; a NOTIFY on hostrun_schedules (a spec applied, a schedule
+// paused or resumed) cuts the sleep short. Any number may run at once against one database;
+// there is no leader to elect (see fire-due.ts for why each fire time still fires once).
+
+import type { Pool } from '../db/pool.ts';
+import { listen, type Listener } from '../queue/listener.ts';
+import { schedulesEarliestDue, schedulesFireDue, type SchedulerLogger } from './fire-due.ts';
+
+export type { SchedulerLogger } from './fire-due.ts';
+
+export interface SchedulerOptions {
+  pool: Pool;
+  /** Where "now" comes from; tests inject one and drive tick() themselves. */
+  clock?: { now(): Date };
+  /** Longest sleep between passes. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Due schedules taken per pass (per transaction). Default 100. */
+  batchSize?: number;
+  logger?: SchedulerLogger;
+  /**
+   * Start the loop (and LISTEN) at once. Default true. With false nothing runs on its own:
+   * every pass is a tick() call, which is how tests step an injected clock.
+   */
+  autoStart?: boolean;
+  /** For the LISTEN connection; defaults to the pool's connection string. */
+  databaseUrl?: string;
+}
+
+export interface Scheduler {
+  /** One pass at clock.now(); resolves to the number of runs it created. */
+  tick(): Promise<number>;
+  /** Stops the loop after the pass in progress and closes the LISTEN connection. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const silentLogger: SchedulerLogger = { info() {}, error() {} };
+
+// When the earliest due schedule is already due yet this pass did not take it, another
+// scheduler holds it (SKIP LOCKED) and is about to move it on. Look again shortly rather than
+// spin on it.
+const CONTENDED_RETRY_MS = 50;
+
+export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler> {
+  const clock = opts.clock ?? { now: () => new Date() };
+  const pollIntervalMs = opts.pollIntervalMs ?? 1000;
+  const batchSize = opts.batchSize ?? 100;
+  const logger = opts.logger ?? silentLogger;
+  const { pool } = opts;
+
+  let stopped = false;
+  let wakeRequested = false;
+  let wakeSleeper: (() => void) | null = null;
+  let listener: Listener | null = null;
+  let loopDone: Promise<void> = Promise.resolve();
+
+  const wake = (): void => {
+    wakeRequested = true;
+    wakeSleeper?.();
+  };
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      // A wake-up that came during the pass counts: the pass may have read the old state.
+      if (wakeRequested || stopped) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeSleeper = null;
+        resolve();
+      }
+      wakeSleeper = done;
+    });
+
+  const tick = async (): Promise<number> => {
+    const result = await schedulesFireDue(pool, { now: clock.now(), batchSize, logger });
+    return result.created;
+  };
+
+  const delayUntilNextPass = async (): Promise<number> => {
+    const earliest = await schedulesEarliestDue(pool);
+    if (earliest === null) return pollIntervalMs;
+    const ms = earliest.getTime() - clock.now().getTime();
+    return ms > 0 ? Math.min(ms, pollIntervalMs) : Math.min(CONTENDED_RETRY_MS, pollIntervalMs);
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      wakeRequested = false;
+      let delay = pollIntervalMs;
+      try {
+        const { claimed, backlog } = await schedulesFireDue(pool, { now: clock.now(), batchSize, logger });
+        // A full batch, or a backfill cut short by its bound, means more is due right now.
+        if (claimed >= batchSize || backlog) continue;
+        delay = await delayUntilNextPass();
+      } catch (err) {
+        // The database went away or refused: keep the loop alive and try again after a poll.
+        logger.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'scheduler pass failed');
+      }
+      await sleep(delay);
+    }
+  };
+
+  if (opts.autoStart !== false) {
+    const url = opts.databaseUrl ?? pool.options.connectionString;
+    if (url) {
+      try {
+        listener = await listen({
+          url,
+          channels: ['hostrun_schedules'],
+          onNotify: wake,
+          // Notifications sent while the connection was down are lost: look again now.
+          onReconnect: wake,
+          onError: (err) => logger.error({ err: { message: err.message } }, 'scheduler LISTEN connection failed; polling meanwhile'),
+        });
+      } catch (err) {
+        logger.error({ err: { message: (err as Error).message } }, 'scheduler could not LISTEN; polling only');
+      }
+    }
+    loopDone = loop();
+  }
+
+  return {
+    tick,
+    async stop() {
+      stopped = true;
+      wake();
+      await loopDone;
+      const l = listener;
+      listener = null;
+      await l?.close();
+    },
+  };
+}

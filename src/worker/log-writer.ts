@@ -1,0 +1,208 @@
+import { StringDecoder } from 'node:string_decoder';
+import type { Pool } from '../db/pool.ts';
+import { logsAppend, type LogLine } from '../queue/protocol.ts';
+
+// Streams step output into run_logs in batches. A row holds one or more whole lines (text
+// joined by \n, no trailing newline) of one stream of one step. Memory stays bounded whatever
+// a step prints: output is cut into rows (endless lines into pieces), queued, and written by one flush loop;
+// above a high-water mark the producer is paused (backpressure reaches the child's pipe), and
+// past a per-run cap the rest is discarded behind one visible truncation line.
+
+export interface LogWriterOptions {
+  /** Stored bytes per run before its output is truncated. */
+  maxRunBytes: number;
+  /** Queued bytes across runs above which producers are paused. */
+  highWaterBytes?: number;
+  /** Most characters in one row: whole lines that arrived together share a row up to this. */
+  maxRowChars?: number;
+  onError?: (err: unknown) => void;
+}
+
+type Stream = 'stdout' | 'stderr';
+
+interface QueuedLine extends LogLine {
+  ticket: number;
+  bytes: number;
+}
+
+/** The log of one attempt of one run. */
+export class RunLog {
+  seq: number;
+  bytes = 0;
+  truncated = false;
+  lastTicket = 0;
+  readonly partial = new Map<string, { decoder: StringDecoder; text: string }>();
+  /** Applied to every row before it is stored: hides the run's secrets. */
+  mask: (text: string) => string = (t) => t;
+  /** Length of the longest text `mask` replaces. */
+  maskReach = 0;
+
+  constructor(
+    readonly runId: number,
+    readonly attempt: number,
+    lastSeq: number,
+  ) {
+    this.seq = lastSeq;
+  }
+}
+
+const MAX_LINES_PER_FLUSH = 5000;
+const MAX_BYTES_PER_FLUSH = 1024 * 1024;
+
+export class LogWriter {
+  private queue: QueuedLine[] = [];
+  private queuedBytes = 0;
+  private nextTicket = 1;
+  private flushedTicket = 0;
+  private flushing = false;
+  private waiters: { ticket: number; resolve: () => void }[] = [];
+  private spaceWaiters: (() => void)[] = [];
+  private readonly highWater: number;
+  private readonly maxRow: number;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: LogWriterOptions,
+  ) {
+    this.highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
+    this.maxRow = options.maxRowChars ?? 64 * 1024;
+  }
+
+  /** Adds a chunk of a step's output. Returns a promise when the producer should pause. */
+  write(log: RunLog, stepIdx: number | null, stream: Stream, chunk: Buffer): Promise<void> | undefined {
+    // Past the cap the pipe is still drained (so the step is not blocked) but nothing is kept.
+    if (log.truncated) return undefined;
+    const key = `${stepIdx}:${stream}`;
+    let p = log.partial.get(key);
+    if (!p) {
+      p = { decoder: new StringDecoder('utf8'), text: '' };
+      log.partial.set(key, p);
+    }
+    let text = p.text + p.decoder.write(chunk);
+    // Whole lines that arrived together become one row (up to maxRowChars): a row per line
+    // would cap throughput at the database's row rate, far below what a chatty step prints.
+    const lastNewline = text.lastIndexOf('\n');
+    if (lastNewline !== -1) {
+      this.pushBlock(log, stepIdx, stream, text.slice(0, lastNewline));
+      text = text.slice(lastNewline + 1);
+    }
+    // A line that never ends (progress bars, binary) is stored in pieces, keeping memory bounded.
+    // Rows are masked whole, so a secret must not straddle a cut: mask the buffer first and keep
+    // at least the longest masked form after the cut, so anything that starts before the cut ends
+    // inside the buffer (and was masked) — even when it arrived split across two chunks.
+    while (text.length > this.maxRow + log.maskReach) {
+      text = log.mask(text);
+      this.push(log, stepIdx, stream, text.slice(0, this.maxRow));
+      text = text.slice(this.maxRow);
+    }
+    p.text = text;
+    return this.queuedBytes > this.highWater ? new Promise((resolve) => this.spaceWaiters.push(resolve)) : undefined;
+  }
+
+  /** Cuts a block of whole lines into rows of at most maxRowChars, at line ends where possible. */
+  private pushBlock(log: RunLog, stepIdx: number | null, stream: Stream, block: string): void {
+    while (block.length > this.maxRow) {
+      const cut = block.lastIndexOf('\n', this.maxRow);
+      const end = cut > 0 ? cut : this.maxRow;
+      this.push(log, stepIdx, stream, block.slice(0, end));
+      block = block.slice(cut > 0 ? end + 1 : end);
+    }
+    this.push(log, stepIdx, stream, block);
+  }
+
+  /** Emits what is left of a step's unterminated last lines. */
+  endStep(log: RunLog, stepIdx: number | null): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const key = `${stepIdx}:${stream}`;
+      const p = log.partial.get(key);
+      if (!p) continue;
+      const rest = p.text + p.decoder.end();
+      if (rest.length > 0) this.push(log, stepIdx, stream, rest);
+      log.partial.delete(key);
+    }
+  }
+
+  /** A line from the worker itself (step headers, errors), shown in the run's log. */
+  system(log: RunLog, stepIdx: number | null, text: string): void {
+    this.enqueue(log, stepIdx, 'system', text);
+  }
+
+  /** Resolves when every line of this run queued so far is stored. */
+  async drainRun(log: RunLog): Promise<void> {
+    const ticket = log.lastTicket;
+    if (ticket <= this.flushedTicket) return;
+    await new Promise<void>((resolve) => this.waiters.push({ ticket, resolve }));
+  }
+
+  private push(log: RunLog, stepIdx: number | null, stream: Stream, text: string): void {
+    if (log.truncated) return;
+    const bytes = Buffer.byteLength(text) + 1;
+    if (log.bytes + bytes > this.options.maxRunBytes) {
+      log.truncated = true;
+      const mb = (this.options.maxRunBytes / (1024 * 1024)).toFixed(1);
+      this.enqueue(log, stepIdx, 'system', `[hostrun] output truncated: this run reached its log limit of ${mb} MB (HOSTRUN_LOG_MAX_MB); further output was discarded`);
+      return;
+    }
+    log.bytes += bytes;
+    this.enqueue(log, stepIdx, stream, text);
+  }
+
+  private enqueue(log: RunLog, stepIdx: number | null, stream: LogLine['stream'], raw: string): void {
+    // Postgres text cannot hold NUL; show it as the replacement character.
+    const text = log.mask(raw.includes('\0') ? raw.replaceAll('\0', '\uFFFD') : raw);
+    const ticket = this.nextTicket++;
+    log.lastTicket = ticket;
+    const bytes = text.length + 64;
+    this.queue.push({ runId: log.runId, attempt: log.attempt, seq: ++log.seq, stepIdx, stream, at: new Date(), text, ticket, bytes });
+    this.queuedBytes += bytes;
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => void this.flushLoop());
+    }
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        let n = 0;
+        let size = 0;
+        while (n < this.queue.length && n < MAX_LINES_PER_FLUSH && size < MAX_BYTES_PER_FLUSH) size += this.queue[n++]!.bytes;
+        const batch = this.queue.slice(0, n);
+        await this.writeWithRetry(batch);
+        this.queue.splice(0, n);
+        this.queuedBytes -= size;
+        this.flushedTicket = batch[batch.length - 1]!.ticket;
+        this.releaseWaiters();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async writeWithRetry(batch: QueuedLine[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await logsAppend(this.pool, batch);
+        return;
+      } catch (err) {
+        this.options.onError?.(err);
+        // A database blip should not lose output; a persistent failure must not wedge the worker.
+        if (attempt >= 5) return;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  }
+
+  private releaseWaiters(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (w.ticket > this.flushedTicket) return true;
+      w.resolve();
+      return false;
+    });
+    if (this.queuedBytes <= this.highWater / 2 && this.spaceWaiters.length > 0) {
+      const ws = this.spaceWaiters;
+      this.spaceWaiters = [];
+      ws.forEach((w) => w());
+    }
+  }
+}

@@ -1,0 +1,317 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fireTimesBetween } from '../../src/core/cron.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
+import { scheduleGet, scheduleNextFireTimes, scheduleSetEnabled } from '../../src/db/schedules.ts';
+import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
+import { createTestDatabase, keepDatabaseOnFailure, type TestDatabase } from '../support/db.ts';
+import { defaultProjectId, fireTimesOf, jobInsert, jobSpec, ManualClock, scheduleSpec } from './job-rows.ts';
+
+const at = (iso: string) => new Date(iso);
+const MINUTE = 60_000;
+
+describe('scheduler', () => {
+  let db: TestDatabase;
+  let projectId: string;
+  const extraPools: Pool[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    projectId = await defaultProjectId(db.pool);
+  });
+
+  afterEach(async () => {
+    // Each test's schedules must not fire under the next test's clock.
+    await db.pool.query(`DELETE FROM hostrun.jobs`);
+    await db.pool.query(`DELETE FROM hostrun.runs`);
+  });
+
+  afterAll(async () => {
+    await Promise.all(extraPools.map((p) => p.end()));
+    await db.drop();
+  });
+
+  function pool(): Pool {
+    const p = createPool(db.url, { max: 2 });
+    extraPools.push(p);
+    return p;
+  }
+
+  async function scheduler(clock: ManualClock, batchSize?: number): Promise<Scheduler> {
+    return startScheduler({ pool: pool(), clock, autoStart: false, ...(batchSize ? { batchSize } : {}) });
+  }
+
+  it('three schedulers at once: every fire time of 500 minutes exactly once', async () => {
+    keepDatabaseOnFailure();
+    const start = at('2026-05-04T08:00:30Z');
+    const clock = new ManualClock(start);
+    const { jobId, scheduleIds } = await jobInsert(
+      db.pool,
+      jobSpec('fleet', [
+        scheduleSpec({ cron: '* * * * *', misfire: 'once' }),
+        scheduleSpec({ cron: '*/10 * * * * *', misfire: 'all' }),
+        scheduleSpec({ every: '15m', misfire: 'once' }),
+      ]),
+      start,
+    );
+    // A batch of one schedule per pass makes the three split every step's work between them and
+    // race for the same rows: each must skip what another holds and still leave nothing due.
+    const schedulers = await Promise.all([scheduler(clock, 1), scheduler(clock, 1), scheduler(clock, 1)]);
+    const perScheduler = [0, 0, 0];
+    let reported = 0;
+    for (let minute = 1; minute <= 500; minute++) {
+      const now = clock.advance(MINUTE);
+      const created = await Promise.all(schedulers.map((s) => s.tick()));
+      created.forEach((n, i) => (perScheduler[i]! += n));
+      reported += created.reduce((a, b) => a + b, 0);
+      // Nothing is left due after a step: no fire time waits for the next pass.
+      const left = await db.pool.query(`SELECT count(*) AS n FROM hostrun.schedules WHERE job_id = $1 AND next_fire_at <= $2`, [jobId, now]);
+      expect(left.rows[0].n, `minute ${minute}`).toBe(0);
+    }
+    const end = clock.now();
+
+    const dupes = await db.pool.query(
+      `SELECT schedule_id, fire_at, count(*) AS n FROM hostrun.runs GROUP BY 1, 2 HAVING count(*) > 1`,
+    );
+    expect(dupes.rows).toEqual([]);
+    const rows = await db.pool.query<{ id: string; cron: string | null; every_seconds: number | null; timezone: string; anchor_at: Date }>(
+      `SELECT id, cron, every_seconds, timezone, anchor_at FROM hostrun.schedules WHERE job_id = $1 ORDER BY spec_index`,
+      [jobId],
+    );
+    const expected = rows.rows.map((r) =>
+      fireTimesBetween({ cron: r.cron, everySeconds: r.every_seconds, timezone: r.timezone, anchorAt: r.anchor_at }, start, end, 10_000).map((d) =>
+        d.toISOString(),
+      ),
+    );
+    expect(expected.map((e) => e.length)).toEqual([500, 3000, 33]);
+    for (const [i, id] of scheduleIds.entries()) {
+      expect(await fireTimesOf(db.pool, id), `schedule ${i}`).toEqual(expected[i]);
+    }
+    // What the ticks reported is what exists: no run was counted by two schedulers.
+    expect(reported).toBe(3533);
+    expect(perScheduler.filter((n) => n > 0).length, `runs created per scheduler: ${perScheduler}`).toBeGreaterThan(1);
+    const runs = await db.pool.query(`SELECT count(*) AS n, count(DISTINCT trigger) AS triggers, min(trigger) AS trigger FROM hostrun.runs`);
+    expect(runs.rows[0]).toEqual({ n: 3533, triggers: 1, trigger: 'schedule' });
+  });
+
+  it('daylight saving time end to end: 30 2 * * * Europe/Berlin fires once on each change day', async () => {
+    keepDatabaseOnFailure();
+    const clock = new ManualClock(at('2026-03-28T22:00:00Z'));
+    const spring = await jobInsert(
+      db.pool,
+      jobSpec('nightly-spring', [scheduleSpec({ cron: '30 2 * * *', timezone: 'Europe/Berlin' })]),
+      clock.now(),
+    );
+    const s = await scheduler(clock);
+    // 2026-03-29 in Berlin is 2026-03-28T23:00Z .. 2026-03-29T22:00Z (23 hours); step past it.
+    const firedAt: string[] = [];
+    while (clock.now() < at('2026-03-29T23:00:00Z')) {
+      const now = clock.advance(MINUTE);
+      if ((await s.tick()) > 0) firedAt.push(now.toISOString());
+    }
+    expect(await fireTimesOf(db.pool, spring.scheduleIds[0]!)).toEqual(['2026-03-29T01:00:00.000Z']); // 03:00 CEST
+    expect(firedAt).toEqual(['2026-03-29T01:00:00.000Z']);
+
+    clock.set(at('2026-10-24T22:00:00Z'));
+    const fall = await jobInsert(
+      db.pool,
+      jobSpec('nightly-fall', [scheduleSpec({ cron: '30 2 * * *', timezone: 'Europe/Berlin' })]),
+      clock.now(),
+    );
+    // 2026-10-25 in Berlin is 2026-10-24T22:00Z .. 2026-10-25T23:00Z (25 hours).
+    while (clock.now() < at('2026-10-25T23:30:00Z')) {
+      clock.advance(MINUTE);
+      await s.tick();
+    }
+    expect(await fireTimesOf(db.pool, fall.scheduleIds[0]!)).toEqual(['2026-10-25T00:30:00.000Z']); // the first 02:30 (CEST)
+  });
+
+  it('misfire policies after ten missed periods: skip 0, once 1, all 10', async () => {
+    keepDatabaseOnFailure();
+    const clock = new ManualClock(at('2026-06-01T10:00:00Z'));
+    const { scheduleIds } = await jobInsert(
+      db.pool,
+      jobSpec('five-minutely', [
+        scheduleSpec({ cron: '*/5 * * * *', misfire: 'skip' }),
+        scheduleSpec({ cron: '*/5 * * * *', misfire: 'once' }),
+        scheduleSpec({ cron: '*/5 * * * *', misfire: 'all' }),
+      ]),
+      clock.now(),
+    );
+    const [skip, once, all] = scheduleIds as [string, string, string];
+    const s = await scheduler(clock);
+
+    clock.set(at('2026-06-01T10:05:00Z'));
+    expect(await s.tick()).toBe(3);
+
+    // Down from 10:05 to 10:56:30: 10:10 .. 10:55 missed, the last of them 90 s ago.
+    clock.set(at('2026-06-01T10:56:30Z'));
+    expect(await s.tick()).toBe(11);
+    expect(await fireTimesOf(db.pool, skip)).toEqual(['2026-06-01T10:05:00.000Z']);
+    expect(await fireTimesOf(db.pool, once)).toEqual(['2026-06-01T10:05:00.000Z', '2026-06-01T10:55:00.000Z']);
+    const allTimes = await fireTimesOf(db.pool, all);
+    expect(allTimes).toHaveLength(11);
+    expect(allTimes.slice(1)).toEqual(
+      Array.from({ length: 10 }, (_, k) => new Date(at('2026-06-01T10:10:00Z').getTime() + k * 5 * MINUTE).toISOString()),
+    );
+    // All three carry on from the next fire time after the outage.
+    for (const id of scheduleIds) expect((await scheduleGet(db.pool, projectId, id))!.next_fire_at).toEqual(at('2026-06-01T11:00:00Z'));
+    expect((await scheduleGet(db.pool, projectId, skip))!.last_fire_at).toEqual(at('2026-06-01T10:05:00Z'));
+    expect((await scheduleGet(db.pool, projectId, once))!.last_fire_at).toEqual(at('2026-06-01T10:55:00Z'));
+
+    clock.set(at('2026-06-01T11:00:00Z'));
+    expect(await s.tick()).toBe(3);
+  });
+
+  it('misfire all backfills at most 1000 fire times per pass and carries on in the next', async () => {
+    keepDatabaseOnFailure();
+    const clock = new ManualClock(at('2026-06-01T10:00:00Z'));
+    const { scheduleIds } = await jobInsert(db.pool, jobSpec('backfill', [scheduleSpec({ cron: '* * * * * *', misfire: 'all' })]), clock.now());
+    const s = await scheduler(clock);
+    clock.set(at('2026-06-01T10:41:40Z')); // 2500 seconds later
+    expect(await s.tick()).toBe(1000);
+    expect((await scheduleGet(db.pool, projectId, scheduleIds[0]!))!.next_fire_at).toEqual(at('2026-06-01T10:16:41Z'));
+    expect(await s.tick()).toBe(1000);
+    expect(await s.tick()).toBe(500);
+    expect(await s.tick()).toBe(0);
+    const times = await fireTimesOf(db.pool, scheduleIds[0]!);
+    expect(times).toHaveLength(2500);
+    expect(times[0]).toBe('2026-06-01T10:00:01.000Z');
+    expect(times[2499]).toBe('2026-06-01T10:41:40.000Z');
+  });
+
+  it('an interval of 15m fires on its anchored grid, however late the passes run', async () => {
+    keepDatabaseOnFailure();
+    const clock = new ManualClock(at('2026-06-01T10:03:27.450Z'));
+    const { scheduleIds } = await jobInsert(db.pool, jobSpec('every-15m', [scheduleSpec({ every: '15m' })]), clock.now());
+    const id = scheduleIds[0]!;
+    const anchor = at('2026-06-01T10:03:27Z').getTime();
+    const row = (await scheduleGet(db.pool, projectId, id))!;
+    expect(row.anchor_at).toEqual(new Date(anchor));
+    expect(row.description).toBe('Every 15 minutes');
+    expect(scheduleNextFireTimes(row, 3)).toEqual([1, 2, 3].map((k) => new Date(anchor + k * 15 * MINUTE)));
+
+    const s = await scheduler(clock);
+    for (let k = 1; k <= 100; k++) {
+      // Each pass runs up to 49 s late; a drifting schedule would carry that into the next.
+      clock.set(new Date(anchor + k * 15 * MINUTE + ((k * 7919) % 50) * 1000));
+      expect(await s.tick(), `period ${k}`).toBe(1);
+    }
+    expect(await fireTimesOf(db.pool, id)).toEqual(
+      Array.from({ length: 100 }, (_, i) => new Date(anchor + (i + 1) * 15 * MINUTE).toISOString()),
+    );
+  });
+
+  it('pausing stops firing; resuming does not backfill (even with misfire all)', async () => {
+    keepDatabaseOnFailure();
+    const clock = new ManualClock(at('2026-06-01T10:00:00Z'));
+    const { scheduleIds } = await jobInsert(db.pool, jobSpec('pausable', [scheduleSpec({ cron: '* * * * *', misfire: 'all' })]), clock.now());
+    const id = scheduleIds[0]!;
+    const s = await scheduler(clock);
+
+    clock.set(at('2026-06-01T10:01:00Z'));
+    expect(await s.tick()).toBe(1);
+    const paused = await scheduleSetEnabled(db.pool, id, false, at('2026-06-01T10:01:10Z'));
+    expect(paused).toMatchObject({ enabled: false, next_fire_at: null });
+    expect(scheduleNextFireTimes(paused!, 3)).toEqual([]);
+    for (let m = 2; m <= 10; m++) {
+      clock.set(new Date(at('2026-06-01T10:00:00Z').getTime() + m * MINUTE));
+      expect(await s.tick()).toBe(0);
+    }
+
+    const resumed = await scheduleSetEnabled(db.pool, id, true, at('2026-06-01T10:10:30Z'));
+    expect(resumed).toMatchObject({ enabled: true, next_fire_at: at('2026-06-01T10:11:00Z') });
+    clock.set(at('2026-06-01T10:10:30Z'));
+    expect(await s.tick()).toBe(0);
+    clock.set(at('2026-06-01T10:11:00Z'));
+    expect(await s.tick()).toBe(1);
+    expect(await fireTimesOf(db.pool, id)).toEqual(['2026-06-01T10:01:00.000Z', '2026-06-01T10:11:00.000Z']);
+  });
+
+  it('a disabled job does not fire', async () => {
+    const clock = new ManualClock(at('2026-06-01T10:00:00Z'));
+    const { jobId } = await jobInsert(db.pool, jobSpec('off', [scheduleSpec({ cron: '* * * * *' })]), clock.now());
+    await db.pool.query(`UPDATE hostrun.jobs SET enabled = false WHERE id = $1`, [jobId]);
+    const s = await scheduler(clock);
+    clock.set(at('2026-06-01T10:05:00Z'));
+    expect(await s.tick()).toBe(0);
+  });
+
+  it('bad rows are logged and moved on; they do not stop the others', async () => {
+    keepDatabaseOnFailure();
+    const clock = new ManualClock(at('2026-06-01T10:00:00Z'));
+    const every = [scheduleSpec({ cron: '* * * * *' })];
+    const fine = await jobInsert(db.pool, jobSpec('fine', every), clock.now());
+    // A required input that neither the schedule nor a default gives.
+    const needsInput = await jobInsert(
+      db.pool,
+      jobSpec('needs-input', every, { inputs: { ip: { type: 'string', required: true } } }),
+      clock.now(),
+    );
+    // A stored spec the scheduler cannot read at all.
+    const broken = await jobInsert(db.pool, jobSpec('broken', every), clock.now(), { name: 'broken' });
+    // A spec that passes every check in JS but that Postgres refuses (priority is not an integer):
+    // the batched insert fails, and each schedule is then tried alone.
+    const badPriority = await jobInsert(db.pool, jobSpec('bad-priority', every), clock.now(), {
+      ...jobSpec('bad-priority', every),
+      priority: 'urgent',
+    });
+
+    const errors: { obj: object; msg?: string }[] = [];
+    const s = await startScheduler({
+      pool: pool(),
+      clock,
+      autoStart: false,
+      logger: { info() {}, error: (obj, msg) => errors.push({ obj, msg }) },
+    });
+    clock.set(at('2026-06-01T10:01:00Z'));
+    expect(await s.tick()).toBe(1);
+    expect(await fireTimesOf(db.pool, fine.scheduleIds[0]!)).toEqual(['2026-06-01T10:01:00.000Z']);
+    expect(errors.map((e) => e.msg).sort()).toEqual([
+      'batched insert of scheduled runs failed; retrying one schedule at a time',
+      'scheduled run not created: the job cannot run with these inputs',
+      'scheduled run not created: the job cannot run with these inputs',
+      'scheduled runs not created',
+    ]);
+    for (const bad of [needsInput, broken, badPriority]) {
+      const row = (await scheduleGet(db.pool, projectId, bad.scheduleIds[0]!))!;
+      expect(row.next_fire_at).toEqual(at('2026-06-01T10:02:00Z'));
+      expect(row.last_fire_at).toBeNull();
+    }
+    clock.set(at('2026-06-01T10:02:00Z'));
+    expect(await s.tick()).toBe(1);
+  });
+
+  it('the loop wakes on NOTIFY and on the earliest fire time, not only on its poll', async () => {
+    keepDatabaseOnFailure();
+    const logs: string[] = [];
+    // A poll of a minute: anything sooner than that is the NOTIFY and the sleep-until-due at work.
+    const s = await startScheduler({
+      pool: pool(),
+      pollIntervalMs: 60_000,
+      logger: { info: (_o, msg) => logs.push(msg ?? ''), error: (_o, msg) => logs.push(`error: ${msg}`) },
+    });
+    try {
+      const started = Date.now();
+      const { scheduleIds } = await jobInsert(db.pool, jobSpec('every-second', [scheduleSpec({ cron: '* * * * * *' })]), new Date());
+      const fired = await waitUntil(async () => (await fireTimesOf(db.pool, scheduleIds[0]!)).length >= 2, 10_000);
+      expect(fired).toBe(true);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      const stopping = Date.now();
+      await s.stop();
+      // stop() cuts the minute-long sleep short.
+      expect(Date.now() - stopping).toBeLessThan(5_000);
+    }
+    expect(logs.filter((l) => l.startsWith('error'))).toEqual([]);
+  });
+});
+
+/** Re-checks `check` every 50 ms until it holds or `timeoutMs` passes. */
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
