@@ -30,6 +30,7 @@ import { SupabaseVerifier, supabaseConfigured, type SupabaseAuthConfig } from '.
 import { tokensRoutes } from './tokens-routes.ts';
 import { usersRoutes } from './users-routes.ts';
 import { webhooksRoutes } from './webhooks-routes.ts';
+import { webUiHandler } from './web-ui.ts';
 import { workersRoutes } from './workers-routes.ts';
 
 // The HTTP API as a Hono app, separate from listening: tests call app.request(...) in process,
@@ -40,6 +41,7 @@ import { workersRoutes } from './workers-routes.ts';
 //                                          operation's (operations.ts), enforced in auth.ts
 //   GET  /api/v1/openapi.json              the OpenAPI 3.1 document of all of them
 //   POST /api/save-config, POST /api/run   the seed's endpoints
+//   GET  /, /jobs/..., /assets/...         the web UI (web-ui.ts)
 
 export interface CreateAppOptions {
   pool: Pool;
@@ -52,6 +54,9 @@ export interface CreateAppOptions {
   artifacts?: { retentionDays?: number; maxBytes?: number };
   /** Shared by the apps of one process, so sign-in throttling holds across them. */
   loginLimiter?: LoginLimiter;
+  /** Serve the web UI at / (default on, from web/dist). */
+  webUi?: boolean;
+  webUiDir?: string;
 }
 
 /** Job specs and run inputs are small; anything bigger is a mistake or an attack. */
@@ -73,7 +78,9 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
   const registry = new OperationRegistry();
   const onError = handleError(deps.logger);
   app.onError(onError);
-  app.notFound((c) => onError(new HostrunError('not_found', `no route for ${c.req.method} ${c.req.path}`), c));
+  // What no API route matches may be the web UI's (a GET outside /api); the rest is a 404.
+  const webUi = options.webUi === false ? () => null : webUiHandler(options.webUiDir);
+  app.notFound((c) => webUi(c) ?? onError(new HostrunError('not_found', `no route for ${c.req.method} ${c.req.path}`), c));
   app.use(requestLog(deps.logger));
 
   mountRoutes(app, registry, '/', healthRoutes(deps));

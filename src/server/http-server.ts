@@ -105,8 +105,9 @@ export function authSettingsFromEnv(env: NodeJS.ProcessEnv) {
 /** What `hostrun start` prints while there is no user: how to create the first one. */
 export function setupBanner(url: string, token: string): string[] {
   return [
-    `  first user:  no user exists yet; create the first (a superadmin) within 24 h with`,
-    `               npx hostrun user create --setup-token ${token} --email you@example.com`,
+    `  first user:  no user exists yet; create the first (a superadmin) within 24 h in the browser at`,
+    `               ${url}/setup?token=${token}`,
+    `               or with npx hostrun user create --setup-token ${token} --email you@example.com`,
     `               (or POST ${url}/api/v1/setup with { "setup_token", "email", "password" }); this token works once`,
   ];
 }

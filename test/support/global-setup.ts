@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { createPool, redactUrl } from '../../src/db/pool.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { ensureWebBuilt } from './web-build.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +19,7 @@ declare module 'vitest' {
 // directory. Every test file clones its own database from a migrated template, so files run
 // in parallel without seeing each other's rows.
 export default async function setup(project: TestProject) {
+  ensureWebBuilt();
   let embedded: EmbeddedPostgres | undefined;
   let home: string | undefined;
   let adminUrl = process.env.DATABASE_URL;

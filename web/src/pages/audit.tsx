@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/ui.tsx';
+
+export function AuditPage() {
+  return <PageHeader title="AuditPage" subtitle="Not built yet" />;
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/ui.tsx';
+
+export function JobPage() {
+  return <PageHeader title="JobPage" subtitle="Not built yet" />;
+}

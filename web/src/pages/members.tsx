@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/ui.tsx';
+
+export function MembersPage() {
+  return <PageHeader title="MembersPage" subtitle="Not built yet" />;
+}

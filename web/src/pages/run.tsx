@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/ui.tsx';
+
+export function RunPage() {
+  return <PageHeader title="RunPage" subtitle="Not built yet" />;
+}

@@ -1,0 +1,62 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { api, errorMessage, setCsrfToken } from '../api/client.ts';
+import type { User } from '../api/types.ts';
+import { Centered } from '../app/routes.tsx';
+import { UnreachableBanner } from '../app/layout.tsx';
+import { Button, Field, Input } from '../components/ui.tsx';
+
+// Email and password for a browser session. The first user of a new installation is created
+// on /setup with the one-time link `hostrun start` prints.
+
+export function SignInPage({ next }: { next: string }) {
+  const queryClient = useQueryClient();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api.post<{ user: User; csrf_token: string }>('/auth/login', { email, password });
+      setCsrfToken(r.csrf_token);
+      await queryClient.invalidateQueries({ queryKey: ['me'] });
+      if (next && next !== window.location.pathname + window.location.search) window.history.replaceState(null, '', next);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Centered>
+      <UnreachableBanner />
+      <form onSubmit={submit} className="space-y-4 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800" aria-labelledby="signin-title">
+        <h1 id="signin-title" className="text-lg font-semibold">
+          Sign in
+        </h1>
+        <Field label="Email" htmlFor="email">
+          <Input id="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+        </Field>
+        <Field label="Password" htmlFor="password">
+          <Input id="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        </Field>
+        {error && (
+          <p role="alert" className="text-sm text-red-600 dark:text-red-400">
+            {error}
+          </p>
+        )}
+        <Button type="submit" variant="primary" className="w-full" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </Button>
+      </form>
+      <p className="text-center text-xs text-slate-500">
+        New installation? Open the setup link that <code>hostrun start</code> printed.
+      </p>
+    </Centered>
+  );
+}
