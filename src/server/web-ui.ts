@@ -9,7 +9,8 @@ import type { AppEnv } from './auth.ts';
 // files are the single-page app's routes and get index.html. /api/* and the probes never
 // come here. Files are read per request (the OS caches them); hashed assets are immutable.
 
-const DEFAULT_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+/** Where `npm run build:web` writes; HOSTRUN_WEB_DIR serves a build from elsewhere. */
+const DEFAULT_DIR = process.env.HOSTRUN_WEB_DIR || fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -19,12 +19,14 @@ function newest(dir: string): number {
   return latest;
 }
 
+/** Builds into HOSTRUN_WEB_DIR when set (the server then serves that), else web/dist. */
 export function ensureWebBuilt(): void {
-  const index = path.join(WEB, 'dist', 'index.html');
+  const outDir = process.env.HOSTRUN_WEB_DIR || path.join(WEB, 'dist');
+  const index = path.join(outDir, 'index.html');
   const sources = Math.max(newest(path.join(WEB, 'src')), statSync(path.join(WEB, 'index.html')).mtimeMs, statSync(path.join(WEB, 'vite.config.ts')).mtimeMs);
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   console.log('[hostrun tests] building the web UI (web/src is newer than web/dist)');
-  execFileSync(process.execPath, [path.join(REPO, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(WEB, 'vite.config.ts'), '--logLevel', 'warn'], {
+  execFileSync(process.execPath, [path.join(REPO, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(WEB, 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
     cwd: REPO,
     stdio: 'inherit',
   });
