@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { HostrunError, NotFoundError } from '../core/errors.ts';
 import { normalizeJobSpec, parseJobSpec } from '../core/spec.ts';
+import { validateSpecSource } from './job-validate.ts';
 import { diffLines } from '../core/text-diff.ts';
 import type { JobSpec } from '../core/types.ts';
 import { jobApply, jobDelete, jobGetByName, jobSetEnabled, jobsList, type JobRow } from '../db/jobs.ts';
 import { jobVersionGet, jobVersionsList } from '../db/job-versions.ts';
-import { schedulesList } from '../db/schedules.ts';
+import { scheduleNextFireTimes, schedulesList, type ScheduleRow } from '../db/schedules.ts';
 import { jobWebhookSecretIsSet, jobWebhookSecretSet } from '../db/webhooks.ts';
 import type { AppDeps } from './deps.ts';
 import { Routes } from './operations.ts';
@@ -14,7 +15,8 @@ import { runCreate } from './run-create.ts';
 import { parseBody, parseQuery, parseWith, readJsonBody } from './validation.ts';
 
 // /api/v1/jobs: apply (create or new version), list, show, delete, enable/disable, run now,
-// version history and a diff between two versions, and the job's webhook.
+// version history and a diff between two versions, and the job's webhook. Also a dry run of
+// an apply (validate) for editors that show problems while the spec is being typed.
 
 const SourceBody = z.strictObject({
   source: z.string().min(1, 'source is empty'),
@@ -32,6 +34,19 @@ export const RunBody = z.strictObject({
 
 const versionParam = z.coerce.number().int().min(1);
 const DiffQuery = z.strictObject({ from: versionParam, to: versionParam.optional() });
+
+const ValidateBody = z.strictObject({
+  source: z.string().max(1_000_000, 'at most 1,000,000 characters'),
+  format: z.enum(['yaml', 'json']).optional(),
+});
+
+/** How many fire times GET /jobs/:name lists per schedule: enough to see the rhythm. */
+const NEXT_FIRE_TIMES = 5;
+
+/** What a list row or a job page needs of a schedule; the full rows are at /schedules. */
+function scheduleSummary(s: ScheduleRow) {
+  return { id: s.id, description: s.description, enabled: s.enabled, next_fire_at: s.next_fire_at };
+}
 
 const WebhookSecretBody = z.strictObject({
   /** Leave out to have the server generate one (returned once). */
@@ -75,15 +90,25 @@ export function jobsRoutes(deps: AppDeps): Routes {
   });
 
   r.get('/jobs', { tag, access: 'viewer', summary: 'List jobs with their last run and next fire time' }, async (c) => {
-    const jobs = await jobsList(pool, c.get('principal').projectId);
-    return c.json({ jobs });
+    const { projectId } = c.get('principal');
+    const [jobs, schedules] = await Promise.all([jobsList(pool, projectId), schedulesList(pool, { projectId })]);
+    const byJob = new Map<string, ReturnType<typeof scheduleSummary>[]>();
+    for (const s of schedules) byJob.set(s.job_id, [...(byJob.get(s.job_id) ?? []), scheduleSummary(s)]);
+    return c.json({ jobs: jobs.map((j) => ({ ...j, schedules: byJob.get(j.id) ?? [] })) });
   });
 
-  r.get('/jobs/:name', { tag, access: 'viewer', summary: 'Show a job with its schedules' }, async (c) => {
+  r.post('/jobs/validate', { tag, access: 'developer', does: 'apply jobs', summary: 'Check a job spec as an apply would, without saving it: every problem with its line and column', body: ValidateBody }, async (c) => {
+    const body = await parseBody(c, ValidateBody);
+    return c.json(validateSpecSource(body.source, body.format));
+  });
+
+  r.get('/jobs/:name', { tag, access: 'viewer', summary: 'Show a job with its schedules (each with its next five fire times)' }, async (c) => {
     const { projectId } = c.get('principal');
     const job = await jobByNameOr404(deps, projectId, c.req.param('name'));
     const schedules = await schedulesList(pool, { projectId, jobId: job.id });
-    return c.json({ ...job, schedules });
+    // A schedule of a disabled job does not fire, so it has no next fire times to show.
+    const withTimes = schedules.map((s) => ({ ...s, next_fire_times: job.enabled ? scheduleNextFireTimes(s, NEXT_FIRE_TIMES) : [] }));
+    return c.json({ ...job, schedules: withTimes });
   });
 
   r.delete('/jobs/:name', { tag, access: 'developer', does: 'delete jobs', audit: 'job.delete', summary: 'Delete a job (its runs stay as history)' }, async (c) => {

@@ -56,6 +56,7 @@ const TABLE: Record<string, Entry> = {
   'DELETE /api/v1/tokens/:id': { min: 'admin', url: '/api/v1/tokens/00000000-0000-0000-0000-000000000000', resource: true },
 
   'POST /api/v1/jobs': { min: 'developer', url: '/api/v1/jobs' },
+  'POST /api/v1/jobs/validate': { min: 'developer', url: '/api/v1/jobs/validate' },
   'GET /api/v1/jobs': { min: 'viewer', url: '/api/v1/jobs' },
   'GET /api/v1/jobs/:name': { min: 'viewer', url: JOB, resource: true },
   'DELETE /api/v1/jobs/:name': { min: 'developer', url: '/api/v1/jobs/nope', resource: true },
@@ -95,6 +96,8 @@ const TABLE: Record<string, Entry> = {
   'PUT /api/v1/hosts/:name': { min: 'admin', url: '/api/v1/hosts/nope' },
   'DELETE /api/v1/hosts/:name': { min: 'admin', url: '/api/v1/hosts/nope', resource: true },
   'POST /api/v1/hosts/:name/test': { min: 'admin', url: '/api/v1/hosts/nope/test', resource: true },
+  'POST /api/v1/hosts/:name/scan': { min: 'admin', url: '/api/v1/hosts/nope/scan', resource: true },
+  'POST /api/v1/hosts/:name/pin': { min: 'admin', url: '/api/v1/hosts/nope/pin', resource: true },
   'GET /api/v1/secrets': { min: 'admin', url: '/api/v1/secrets' },
   'PUT /api/v1/secrets/:name': { min: 'admin', url: '/api/v1/secrets/NOPE' },
   'DELETE /api/v1/secrets/:name': { min: 'admin', url: '/api/v1/secrets/NOPE', resource: true },
@@ -107,6 +110,7 @@ const TABLE: Record<string, Entry> = {
   'GET /api/v1/reports/jobs': { min: 'viewer', url: '/api/v1/reports/jobs' },
   'GET /api/v1/reports/jobs/:name': { min: 'viewer', url: '/api/v1/reports/jobs/hello', resource: true },
   'GET /api/v1/reports/summary': { min: 'viewer', url: '/api/v1/reports/summary' },
+  'GET /api/v1/reports/dashboard': { min: 'viewer', url: '/api/v1/reports/dashboard' },
   'GET /api/v1/reports/export': { min: 'viewer', url: '/api/v1/reports/export' },
 
   'POST /api/save-config': { min: 'developer', url: '/api/save-config' },
