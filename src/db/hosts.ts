@@ -107,3 +107,27 @@ export async function hostPinKey(db: Queryable, hostId: string, fingerprint: str
   );
   return rows[0]?.host_key_fingerprint ?? null;
 }
+
+export interface HostLastTest {
+  host_name: string;
+  run_id: number;
+  status: string;
+  created_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+}
+
+// name: hostsLastTests — $1 project. The newest `host test` run of each host (their runs are
+// named `host-test:<host>`) of the last 30 days, for the hosts list; the window keeps this from
+// reading a long history (there is no index on job names).
+const HOSTS_LAST_TESTS_SQL = `
+SELECT DISTINCT ON (job_name) substr(job_name, 11) AS host_name, id AS run_id, status, created_at, finished_at, error
+  FROM hostrun.runs
+ WHERE project_id = $1 AND trigger = 'host_test' AND starts_with(job_name, 'host-test:')
+   AND created_at > now() - interval '30 days'
+ ORDER BY job_name, id DESC`;
+
+export async function hostsLastTests(db: Queryable, projectId: string): Promise<Map<string, HostLastTest>> {
+  const { rows } = await db.query<HostLastTest>(HOSTS_LAST_TESTS_SQL, [projectId]);
+  return new Map(rows.map((r) => [r.host_name, r]));
+}

@@ -2,10 +2,11 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { csvEncode } from '../core/csv.ts';
 import { NotFoundError } from '../core/errors.ts';
+import { describeSchedule } from '../core/cron.ts';
 import { timezoneProblem } from '../core/spec-schema.ts';
 import { HOSTRUN_VERSION } from '../core/version.ts';
 import { jobGetByName } from '../db/jobs.ts';
-import { EXPORT_COLUMNS, reportExport, reportJob, reportJobs, reportProject, reportStatus } from '../db/reports.ts';
+import { EXPORT_COLUMNS, reportDashboard, reportExport, reportJob, reportJobs, reportProject, reportStatus } from '../db/reports.ts';
 import type { AppEnv } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { limitParam, parseQuery } from './validation.ts';
@@ -19,6 +20,9 @@ import { limitParam, parseQuery } from './validation.ts';
 //   GET /reports/summary                 the project: busiest and most failing jobs, failure
 //                                        causes, targets with most failures, queue wait
 //   GET /reports/export?format=json|csv  run history, oldest first
+//   GET /reports/dashboard               the web UI's first page in one answer: the last 24 h
+//                                        by status and by hour, failing jobs, next scheduled
+//                                        runs, recent runs, workers online
 
 const DEFAULT_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -55,6 +59,13 @@ const ExportQuery = z.strictObject({
   job: z.string().min(1).optional(),
   format: z.enum(['json', 'csv']).default('json'),
   limit: limitParam(100_000, 10_000),
+});
+
+export const DashboardQuery = z.strictObject({
+  /** The window, in hours back from now (default 24). */
+  hours: z.coerce.number().int().min(1).max(24 * 7).default(24),
+  /** How many failing jobs, next runs and recent runs (default 8). */
+  limit: limitParam(50, 8),
 });
 
 export function reportsRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -100,6 +111,24 @@ export function reportsRoutes(deps: AppDeps): Hono<AppEnv> {
     // CSV has no place for "there is more": a header says so instead.
     c.header('x-hostrun-truncated', String(result.truncated));
     return c.body(csvEncode(EXPORT_COLUMNS, result.runs));
+  });
+
+  app.get('/reports/dashboard', async (c) => {
+    const q = parseQuery(c, DashboardQuery);
+    const since = new Date(Date.now() - q.hours * 3_600_000);
+    const figures = await reportDashboard(pool, { projectId: c.get('principal').projectId, since, limit: q.limit });
+    const finished = figures.by_status.succeeded + figures.by_status.failed + figures.by_status.timed_out;
+    return c.json({
+      since,
+      ...figures,
+      success_rate: finished === 0 ? null : figures.by_status.succeeded / finished,
+      next_runs: figures.next_runs.map((n) => ({
+        job_name: n.job_name,
+        schedule_id: n.schedule_id,
+        next_fire_at: n.next_fire_at,
+        description: describeSchedule({ cron: n.cron, everySeconds: n.every_seconds, timezone: n.timezone }),
+      })),
+    });
   });
 
   return app;
