@@ -1,0 +1,210 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newContext, screenshot } from '../support/browser.ts';
+import { ADMIN, BROWSER_UNAVAILABLE, startUiWorld, type UiWorld } from './world.ts';
+
+// The Jobs pages in a real Chromium, following the seed scenario: Alice creates the job "Test"
+// from the seed config (made local: no host, and the second step only prints the python
+// command), sees it scheduled every hour with its next five fire times, catches a typo at its
+// line while typing, runs it now with a new ip (a malformed ip refused in the form first),
+// compares two versions, and a viewer can neither see nor use the Run button.
+
+/** The seed config (examples/seed-config.json) without its SSH host, ip checked by a pattern. */
+const SEED = {
+  name: 'Test',
+  steps: [{ run: 'whoami' }, { run: 'echo python install_tizen_native_app.py ${{ inputs.ip }} ${{ inputs.filepath }}' }],
+  inputs: {
+    ip: { default: '192.168.1.84', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' },
+    filepath: 'tizen_native/preprod-tizennative-weakssl-5.18.11604-17858.tpk',
+  },
+  on: { schedule: '0 */1 * * *' },
+};
+const SEED_SOURCE = JSON.stringify(SEED, null, 2);
+
+function editor(page: Page) {
+  return page.getByRole('textbox', { name: 'Job definition (YAML)' });
+}
+
+/** Puts the cursor at the end of the editor line containing `text`. */
+async function endOfLine(page: Page, text: string): Promise<void> {
+  await page.locator('.cm-line', { hasText: text }).first().click();
+  await page.keyboard.press('End');
+}
+
+/** Like w.signedIn, but also at a phone width, where the navigation is behind the menu button. */
+async function signedInAt(w: UiWorld, opts: { phone?: boolean; dark?: boolean }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await newContext(w.browser, opts);
+  const page = await context.newPage();
+  await page.goto(`${w.url}/jobs`);
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+  return { context, page };
+}
+
+describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
+  let w: UiWorld;
+  let page: Page;
+
+  beforeAll(async () => {
+    w = await startUiWorld();
+    ({ page } = await w.signedIn());
+  });
+
+  afterAll(async () => {
+    await w?.stop();
+  });
+
+  it('says how to create the first job, then creates "Test" from the seed config pasted into the editor', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Jobs' }).click();
+    await page.getByText('No jobs yet').waitFor();
+    await expect.poll(() => page.getByText('hostrun job apply -f job.yaml').isVisible()).toBe(true);
+
+    await page.getByRole('link', { name: 'New job' }).first().click();
+    await page.waitForURL(`${w.url}/jobs/new`);
+    await editor(page).click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(SEED_SOURCE);
+    await page.getByText('✓ Valid').waitFor();
+    await expect.poll(() => page.getByText(/Every hour, UTC/).count()).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Create job' }).click();
+
+    await page.waitForURL(`${w.url}/jobs/Test`);
+    await page.getByRole('heading', { name: /Test/ }).waitFor();
+    const stored = await w.api('GET', '/jobs/Test');
+    expect(stored.status).toBe(200);
+    expect(stored.body.source).toBe(SEED_SOURCE);
+  });
+
+  it('shows the schedule in words with its next five fire times', async () => {
+    await page.getByTestId('schedule-words').getByText('Every hour').waitFor();
+    const times = page.getByRole('list', { name: /^Next fire times/ }).getByRole('listitem');
+    await expect.poll(() => times.count()).toBe(5);
+    const shown = await page.getByRole('list', { name: /^Next fire times/ }).locator('time').evaluateAll((els) => els.map((e) => e.getAttribute('datetime')));
+    const api = await w.api('GET', '/jobs/Test');
+    expect(shown).toEqual(api.body.schedules[0].next_fire_times);
+    // Inputs and steps as declared.
+    await page.getByRole('table', { name: 'Inputs' }).getByText('192.168.1.84').waitFor();
+    await page.locator('pre', { hasText: 'echo python install_tizen_native_app.py ${{ inputs.ip }}' }).waitFor();
+    await screenshot(page, 'job-overview');
+  });
+
+  it('shows an invalid edit at its line while typing and refuses to save it; undo makes it valid again', async () => {
+    await page.getByRole('tab', { name: 'Definition' }).click();
+    await editor(page).waitFor();
+    const save = page.getByRole('button', { name: 'Save new version' });
+    await expect.poll(() => save.isDisabled()).toBe(true); // nothing changed yet
+
+    await endOfLine(page, '"name": "Test",');
+    await page.keyboard.insertText(' "timeout_minutes": 5,');
+    const problems = page.getByRole('list', { name: 'Problems in the definition' });
+    await problems.getByText('unknown key "timeout_minutes"; did you mean "timeout-minutes"?').waitFor();
+    expect(await problems.getByRole('listitem').first().textContent()).toMatch(/^Line 2:/);
+    // Marked at its line in the editor too.
+    await expect.poll(() => page.locator('.cm-lint-marker-error').count()).toBeGreaterThan(0);
+    expect(await save.isDisabled()).toBe(true);
+    await screenshot(page, 'job-editor-error');
+
+    await editor(page).press('Control+z');
+    await page.getByText('✓ Valid').waitFor();
+    expect(await problems.count()).toBe(0);
+    expect(await save.isDisabled()).toBe(true); // back to the saved text
+  });
+
+  it('saves a second version', async () => {
+    await endOfLine(page, '"name": "Test",');
+    await page.keyboard.insertText(' "description": "Installs the Tizen app on a TV",');
+    await page.getByText('✓ Valid').waitFor();
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved version 2' }).waitFor();
+    await expect.poll(async () => (await w.api('GET', '/jobs/Test')).body.version).toBe(2);
+    await page.getByText('Installs the Tizen app on a TV').first().waitFor();
+  });
+
+  it('runs it now with a new ip: a malformed ip is refused in the form, a good one queues the run', async () => {
+    await page.getByRole('button', { name: 'Run now' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Run Test' });
+    const ip = dialog.getByLabel('ip', { exact: true });
+    await expect.poll(() => ip.inputValue()).toBe('192.168.1.84');
+    expect(await dialog.getByLabel('filepath', { exact: true }).inputValue()).toBe(SEED.inputs.filepath);
+    await screenshot(page, 'run-now-dialog');
+
+    await ip.fill('192.168.1');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await dialog.getByText('Does not match the pattern').waitFor();
+    expect(await ip.getAttribute('aria-invalid')).toBe('true');
+    expect((await w.api('GET', '/runs')).body.runs).toHaveLength(0);
+
+    await ip.fill('10.0.0.7');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await page.getByRole('status').filter({ hasText: 'Run queued' }).waitFor();
+    await page.waitForURL(/\/runs\/\d+$/);
+    const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+    const run = await w.api('GET', `/runs/${id}`);
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ job_name: 'Test', job_version: 2, trigger: 'manual', inputs: { ip: '10.0.0.7', filepath: SEED.inputs.filepath } });
+  });
+
+  it('shows the diff between v1 and v2, and the run under recent runs', async () => {
+    await page.goto(`${w.url}/jobs/Test?tab=versions`);
+    const diff = page.getByRole('region', { name: 'Changes from v1 to v2' });
+    await diff.waitFor();
+    expect(await diff.locator('[data-diff="add"]').allTextContents()).toEqual([expect.stringContaining('"description": "Installs the Tizen app on a TV"')]);
+    expect(await diff.locator('[data-diff="del"]').allTextContents()).toEqual([expect.stringContaining('"name": "Test",')]);
+    await screenshot(page, 'versions-diff');
+
+    await page.getByRole('tab', { name: 'Recent runs' }).click();
+    const runs = page.getByRole('table', { name: 'Recent runs' });
+    await runs.getByRole('link', { name: /^#\d+$/ }).first().waitFor();
+  });
+
+  it('lists the job with its schedule, last run and next fire time; search and filters narrow it', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Jobs' }).click();
+    const row = page.getByRole('table', { name: 'Jobs' }).getByRole('row', { name: /Test/ });
+    await row.getByRole('cell', { name: 'Every hour, UTC', exact: true }).waitFor();
+    await row.locator('[data-status]').waitFor();
+    expect(await row.locator('time').count()).toBeGreaterThanOrEqual(2);
+
+    await page.getByLabel('Search jobs by name').fill('nothing-like-this');
+    await page.getByText('No job matches these filters').waitFor();
+    await page.getByRole('button', { name: 'Clear the search and filters' }).click();
+    await page.getByLabel('Enabled or disabled').selectOption('disabled');
+    await page.getByText('No job matches these filters').waitFor();
+    await page.getByLabel('Enabled or disabled').selectOption('enabled');
+    await row.waitFor();
+    await screenshot(page, 'jobs-list');
+
+    for (const opts of [{ phone: true, name: 'jobs-list-phone' }, { dark: true, name: 'jobs-list-dark' }]) {
+      const other = await signedInAt(w, opts);
+      await other.page.goto(`${w.url}/jobs`);
+      await other.page.getByRole('link', { name: 'Test' }).waitFor();
+      await screenshot(other.page, opts.name);
+      await other.context.close();
+    }
+  });
+
+  it('shows a viewer no Run, Save or New buttons, and the API refuses the viewer a run', async () => {
+    const viewer = await w.createUser('viewer@example.com', 'viewer');
+    const { context, page: vp } = await w.signedIn({ email: viewer.email, password: viewer.password });
+    await vp.goto(`${w.url}/jobs`);
+    await vp.getByRole('link', { name: 'Test' }).waitFor();
+    expect(await vp.getByRole('link', { name: 'New job' }).count()).toBe(0);
+
+    await vp.getByRole('link', { name: 'Test' }).click();
+    await vp.getByTestId('schedule-words').waitFor();
+    expect(await vp.getByRole('button', { name: 'Run now' }).count()).toBe(0);
+    expect(await vp.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    expect(await vp.getByRole('button', { name: 'Pause' }).count()).toBe(0);
+    await vp.getByRole('tab', { name: 'Definition' }).click();
+    await vp.getByText('Read only: developers can change the definition.').waitFor();
+    expect(await vp.getByRole('button', { name: /Save/ }).count()).toBe(0);
+    await context.close();
+
+    const token = await w.api('POST', '/tokens', { name: 'viewer token', role: 'viewer' });
+    expect(token.status).toBe(201);
+    const refused = await w.api('POST', '/jobs/Test/runs', { inputs: { ip: '10.0.0.8' } }, { token: token.body.token });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden');
+  });
+});

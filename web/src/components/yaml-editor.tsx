@@ -1,0 +1,222 @@
+import { yaml } from '@codemirror/lang-yaml';
+import { bracketMatching, HighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
+import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
+import { Compartment, EditorState, StateEffect, StateField, Transaction, type ChangeSet, type Extension, type Text } from '@codemirror/state';
+import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from '@codemirror/view';
+import { tags } from '@lezer/highlight';
+import { useEffect, useRef } from 'react';
+import type { ValidationError } from '../api/jobs.ts';
+
+// The job definition editor: CodeMirror 6 with YAML highlighting, and the API's validation
+// problems drawn at their line (gutter marker and underline) as the spec is typed. The parent
+// owns the text and the validation (one debounced POST /jobs/validate); this only shows them.
+//
+// @codemirror/commands is not installed, so the few commands a YAML editor cannot do without
+// are here: undo/redo, Enter keeping the indentation, and Tab indenting (Escape, then Tab,
+// leaves the editor, so the keyboard is never trapped).
+
+// Colours as Tailwind classes, so light and dark mode follow the page.
+const highlight = HighlightStyle.define([
+  { tag: [tags.propertyName, tags.definition(tags.propertyName)], class: 'text-indigo-700 dark:text-indigo-300' },
+  { tag: [tags.string, tags.special(tags.string)], class: 'text-emerald-700 dark:text-emerald-300' },
+  { tag: [tags.number, tags.bool, tags.null, tags.atom], class: 'text-amber-700 dark:text-amber-300' },
+  { tag: [tags.comment, tags.lineComment], class: 'text-slate-500 italic dark:text-slate-400' },
+  { tag: [tags.keyword, tags.typeName, tags.meta], class: 'text-fuchsia-700 dark:text-fuchsia-300' },
+  { tag: [tags.punctuation, tags.separator, tags.squareBracket, tags.brace], class: 'text-slate-500 dark:text-slate-400' },
+]);
+
+const theme = EditorView.theme({
+  '&': { backgroundColor: 'transparent', color: 'inherit', fontSize: '13px' },
+  '&.cm-focused': { outline: 'none' },
+  '.cm-content': { fontFamily: 'var(--font-mono)', padding: '8px 0', caretColor: 'currentColor' },
+  '.cm-scroller': { fontFamily: 'var(--font-mono)', lineHeight: '1.6' },
+  '.cm-gutters': { backgroundColor: 'transparent', border: 'none', color: 'rgb(148 163 184)' },
+  '.cm-activeLine': { backgroundColor: 'rgb(99 102 241 / 0.06)' },
+  '.cm-activeLineGutter': { backgroundColor: 'rgb(99 102 241 / 0.10)' },
+  '.cm-cursor': { borderLeftColor: 'currentColor' },
+  '&.cm-focused .cm-selectionBackground, .cm-selectionBackground': { backgroundColor: 'rgb(99 102 241 / 0.25) !important' },
+  '.cm-tooltip': { backgroundColor: 'var(--color-white)', color: 'var(--color-slate-900)', border: '1px solid var(--color-slate-300)', borderRadius: '6px' },
+  '.cm-diagnostic-error': { borderLeftColor: 'var(--color-red-600)' },
+});
+
+// ---- A small undo history (inverted change sets, grouped while typing) -------------------
+
+interface History {
+  done: { changes: ChangeSet; at: number }[];
+  undone: ChangeSet[];
+}
+const historyEffect = StateEffect.define<'undo' | 'redo'>();
+const GROUP_MS = 600;
+
+const historyField = StateField.define<History>({
+  create: () => ({ done: [], undone: [] }),
+  update(h, tr) {
+    const effect = tr.effects.find((e) => e.is(historyEffect))?.value as 'undo' | 'redo' | undefined;
+    if (effect === 'undo') return { done: h.done.slice(0, -1), undone: [...h.undone, tr.changes.invert(tr.startState.doc)] };
+    if (effect === 'redo') return { done: [...h.done, { changes: tr.changes.invert(tr.startState.doc), at: 0 }], undone: h.undone.slice(0, -1) };
+    if (!tr.docChanged || tr.annotation(Transaction.addToHistory) === false) return h;
+    const inverse = tr.changes.invert(tr.startState.doc);
+    const last = h.done[h.done.length - 1];
+    const now = Date.now();
+    // Keystrokes in quick succession undo together, like a word at a time.
+    if (last && now - last.at < GROUP_MS) return { done: [...h.done.slice(0, -1), { changes: inverse.compose(last.changes), at: now }], undone: [] };
+    return { done: [...h.done, { changes: inverse, at: now }].slice(-200), undone: [] };
+  },
+});
+
+function undo(view: EditorView): boolean {
+  const last = view.state.field(historyField).done.at(-1);
+  if (!last) return false;
+  view.dispatch({ changes: last.changes, effects: historyEffect.of('undo'), scrollIntoView: true });
+  return true;
+}
+
+function redo(view: EditorView): boolean {
+  const last = view.state.field(historyField).undone.at(-1);
+  if (!last) return false;
+  view.dispatch({ changes: last, effects: historyEffect.of('redo'), scrollIntoView: true });
+  return true;
+}
+
+/** Enter keeps the line's indentation, and indents once more after `key:` or `- key:`. */
+function newlineKeepIndent(view: EditorView): boolean {
+  const { state } = view;
+  const range = state.selection.main;
+  const line = state.doc.lineAt(range.head);
+  const before = line.text.slice(0, range.head - line.from);
+  let indent = /^\s*/.exec(line.text)?.[0] ?? '';
+  if (/:\s*$/.test(before)) indent += '  ';
+  // After `- run: x` the next key of the same list item lines up with `run`.
+  else if (/^\s*-\s+\S/.test(before)) indent += '  ';
+  view.dispatch(state.update({ changes: { from: range.from, to: range.to, insert: '\n' + indent }, selection: { anchor: range.from + 1 + indent.length }, scrollIntoView: true, userEvent: 'input' }));
+  return true;
+}
+
+function indentTwo(view: EditorView): boolean {
+  const range = view.state.selection.main;
+  view.dispatch(view.state.update({ changes: { from: range.from, to: range.to, insert: '  ' }, selection: { anchor: range.from + 2 }, userEvent: 'input' }));
+  return true;
+}
+
+// Tab indents until Escape is pressed; then Tab moves focus on, as the WAI-ARIA practice for
+// code editors asks.
+const setTabEscape = StateEffect.define<boolean>();
+const tabEscapesField = StateField.define<boolean>({
+  create: () => false,
+  update: (v, tr) => {
+    for (const e of tr.effects) if (e.is(setTabEscape)) return e.value;
+    return tr.docChanged ? false : v;
+  },
+});
+
+const editingKeys = keymap.of([
+  { key: 'Mod-z', run: undo, preventDefault: true },
+  { key: 'Mod-y', run: redo, preventDefault: true },
+  { key: 'Mod-Shift-z', run: redo, preventDefault: true },
+  { key: 'Enter', run: newlineKeepIndent },
+  { key: 'Escape', run: (view) => (view.dispatch({ effects: setTabEscape.of(true) }), false) },
+  { key: 'Tab', run: (view) => (view.state.field(tabEscapesField) ? false : indentTwo(view)) },
+]);
+
+// ---- Diagnostics from the API's validation errors ------------------------------------------
+
+export function diagnosticsFor(doc: Text, errors: readonly ValidationError[]): Diagnostic[] {
+  return errors.map((e) => {
+    const lineNo = Math.min(Math.max(e.line ?? 1, 1), doc.lines);
+    const line = doc.line(lineNo);
+    const from = Math.min(line.from + Math.max((e.column ?? 1) - 1, 0), line.to);
+    // Underline the word the problem starts at, or the rest of the line.
+    const rest = doc.sliceString(from, line.to);
+    const word = /^[^\s:,\]}]+/.exec(rest)?.[0].length ?? rest.trimEnd().length;
+    const to = Math.max(from + word, Math.min(from + 1, line.to));
+    return { from, to, severity: 'error', message: e.path ? `${e.path}: ${e.message}` : e.message, source: 'hostrun' };
+  });
+}
+
+export interface YamlEditorProps {
+  value: string;
+  onChange?: (value: string) => void;
+  /** The accessible name of the text area. */
+  label: string;
+  errors?: readonly ValidationError[];
+  readOnly?: boolean;
+  /** Moves the cursor to this line (1-based) and focuses the editor; bump `focusNonce` to repeat. */
+  focusLine?: { line: number; nonce: number } | null;
+  minHeight?: string;
+}
+
+export function YamlEditor({ value, onChange, label, errors = [], readOnly = false, focusLine = null, minHeight = '22rem' }: YamlEditorProps) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const onChangeRef = useRef(onChange);
+  onChangeRef.current = onChange;
+  const editable = useRef(new Compartment());
+
+  useEffect(() => {
+    const extensions: Extension[] = [
+      lineNumbers(),
+      highlightActiveLineGutter(),
+      highlightActiveLine(),
+      drawSelection(),
+      indentOnInput(),
+      bracketMatching(),
+      yaml(),
+      syntaxHighlighting(highlight),
+      lintGutter(),
+      historyField,
+      tabEscapesField,
+      editingKeys,
+      EditorState.tabSize.of(2),
+      theme,
+      EditorView.lineWrapping,
+      EditorView.contentAttributes.of({ 'aria-label': label, spellcheck: 'false', autocapitalize: 'off', autocorrect: 'off' }),
+      EditorView.theme({ '.cm-content, .cm-gutter': { minHeight } }),
+      editable.current.of([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
+      EditorView.updateListener.of((u) => {
+        if (u.docChanged) onChangeRef.current?.(u.state.doc.toString());
+      }),
+    ];
+    const v = new EditorView({ state: EditorState.create({ doc: value, extensions }), parent: host.current! });
+    view.current = v;
+    return () => {
+      v.destroy();
+      view.current = null;
+    };
+    // The editor is created once; later changes of value/readOnly/errors are dispatched below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  // A value from outside (a loaded version, a reset) replaces the text; the editor's own
+  // edits come back equal and change nothing.
+  useEffect(() => {
+    const v = view.current;
+    if (!v) return;
+    const current = v.state.doc.toString();
+    if (current !== value) v.dispatch({ changes: { from: 0, to: current.length, insert: value }, annotations: Transaction.addToHistory.of(false) });
+  }, [value]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: editable.current.reconfigure([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]) });
+  }, [readOnly]);
+
+  useEffect(() => {
+    const v = view.current;
+    if (!v) return;
+    v.dispatch(setDiagnostics(v.state, diagnosticsFor(v.state.doc, errors)));
+  }, [errors, value]);
+
+  useEffect(() => {
+    const v = view.current;
+    if (!v || !focusLine) return;
+    const line = v.state.doc.line(Math.min(Math.max(focusLine.line, 1), v.state.doc.lines));
+    v.dispatch({ selection: { anchor: line.from }, scrollIntoView: true });
+    v.focus();
+  }, [focusLine]);
+
+  return (
+    <div
+      ref={host}
+      className={`overflow-hidden rounded-lg bg-white shadow-sm ring-1 ring-inset focus-within:ring-2 focus-within:ring-indigo-500 dark:bg-slate-900 ${errors.length > 0 ? 'ring-red-400 dark:ring-red-700' : 'ring-slate-300 dark:ring-slate-700'} ${readOnly ? 'opacity-90' : ''}`}
+    />
+  );
+}
