@@ -23,7 +23,7 @@ export interface ClaimedRun {
   spec: unknown;
   /** Started in the same statement (it went straight into a free slot). */
   started: boolean;
-  /** For started runs: the last log sequence number already stored (0 on a first attempt). */
+  /** The last log sequence number already stored for the run (0 on a first attempt); null only before migration 0006. */
   log_seq: number | null;
 }
 

@@ -4,12 +4,23 @@ import { stepsToJson, type StepState } from '../queue/protocol.ts';
 export type { StepState };
 
 // Step states are written the way logs are: queued, coalesced per (run, step) so a step that
-// goes pending -> running -> succeeded within one turn costs one row, and flushed by one loop
-// in one statement (hostrun.upsert_run_steps). When a run finishes, its states that are still
-// queued travel with its completion instead (takeRun), which saves a statement per batch.
+// goes pending -> running -> succeeded before it is written costs one row, and flushed by one
+// loop in one statement (hostrun.upsert_run_steps). When a run finishes, its states that are
+// still queued travel with its completion instead (takeRun), which saves a statement per batch.
+// A state is written once it has waited FLUSH_AFTER_MS, so runs shorter than that (no-op and
+// sleep steps, quick scripts) never cost a step statement of their own, while a viewer of a
+// longer run sees its steps change at most that much later.
+
+const FLUSH_AFTER_MS = 100;
+
+interface Queued {
+  state: StepState;
+  /** When the (run, step) was first queued since its last write (performance.now()). */
+  since: number;
+}
 
 export class StepWriter {
-  private pending = new Map<string, StepState>();
+  private pending = new Map<string, Queued>();
   /** The write under way and the runs in it, so takeRun and drainRun can wait for it. */
   private inFlight: Promise<void> | null = null;
   private inFlightRuns = new Set<number>();
@@ -22,7 +33,10 @@ export class StepWriter {
 
   update(state: StepState): void {
     const key = `${state.runId}:${state.idx}`;
-    this.pending.set(key, { ...this.pending.get(key), ...state });
+    const queued = this.pending.get(key);
+    // Updating an entry keeps its place in the map: the map stays in order of `since`.
+    if (queued) queued.state = { ...queued.state, ...state };
+    else this.pending.set(key, { state, since: performance.now() });
     if (!this.flushing) {
       this.flushing = true;
       setImmediate(() => void this.flushLoop());
@@ -36,7 +50,7 @@ export class StepWriter {
   async takeRun(runId: number): Promise<StepState[]> {
     while (this.inFlight && this.inFlightRuns.has(runId)) await this.inFlight;
     const taken: StepState[] = [];
-    for (const [key, state] of this.pending) {
+    for (const [key, { state }] of this.pending) {
       if (state.runId !== runId) continue;
       taken.push(state);
       this.pending.delete(key);
@@ -48,7 +62,7 @@ export class StepWriter {
   async drainRun(runId: number): Promise<void> {
     for (;;) {
       if (this.inFlight && this.inFlightRuns.has(runId)) await this.inFlight;
-      else if ([...this.pending.values()].some((s) => s.runId === runId)) await new Promise((r) => setImmediate(r));
+      else if ([...this.pending.values()].some((q) => q.state.runId === runId)) await new Promise((r) => setTimeout(r, 10));
       else return;
     }
   }
@@ -56,8 +70,18 @@ export class StepWriter {
   private async flushLoop(): Promise<void> {
     try {
       while (this.pending.size > 0) {
-        const batch = [...this.pending.values()];
-        this.pending.clear();
+        const cutoff = performance.now() - FLUSH_AFTER_MS;
+        const batch: StepState[] = [];
+        for (const [key, q] of this.pending) {
+          if (q.since > cutoff) break;
+          batch.push(q.state);
+          this.pending.delete(key);
+        }
+        if (batch.length === 0) {
+          const oldest = this.pending.values().next().value!;
+          await new Promise((r) => setTimeout(r, oldest.since - cutoff));
+          continue;
+        }
         const byRun = new Map<number, StepState[]>();
         for (const s of batch) byRun.set(s.runId, [...(byRun.get(s.runId) ?? []), s]);
         this.inFlightRuns = new Set(byRun.keys());

@@ -31,6 +31,7 @@ import { StepWriter, type StepState } from './step-writer.ts';
 import { executeRun, type AbortReason, type RunExecutionDeps, type RunResult } from './run-executor.ts';
 import { baseEnvironment } from './environment.ts';
 import { prepareRun, type PreparedRun } from './targets.ts';
+import { PrefetchDepth } from './prefetch-depth.ts';
 
 // The worker loop: claim -> prepare -> execute steps -> stream logs -> complete.
 // Throughput comes from round trips: claims, starts, completions, step states and log lines
@@ -54,9 +55,10 @@ export interface WorkerOptions {
   logger?: WorkerLogger;
   id?: string;
   /**
-   * Runs claimed beyond the free slots, into a local queue. Default 0: measured on the queue
-   * benchmark, prefetching cost more than it saved, because runs claimed ahead need a start
-   * statement of their own, while runs claimed for free slots start in the claim itself.
+   * At most this many runs claimed beyond the free slots, into a local queue (default
+   * DEFAULT_PREFETCH; 0 claims only for free slots). How many are actually held follows the
+   * worker's pace (prefetch-depth.ts): ~0 while runs take seconds, up to this cap while a
+   * backlog of short runs drains.
    */
   prefetch?: number;
   leaseSeconds?: number;
@@ -90,12 +92,15 @@ export interface WorkerHandle {
 interface ActiveRun {
   run: ClaimedRun;
   controller: AbortController;
-  started: boolean;
+  /** Resolves true once the database has the run as running (at once when the claim started it). */
+  startLanded: Promise<boolean>;
 }
 
 const NOOP_LOGGER: WorkerLogger = { info() {}, warn() {}, error() {} };
 export const DEFAULT_LEASE_SECONDS = 30;
 export const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
+/** The size of graphile-worker's tuned local queue; the adaptive depth rarely reaches it. */
+export const DEFAULT_PREFETCH = 500;
 
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const worker = new Worker(options);
@@ -121,7 +126,7 @@ class Worker {
   private readonly specs = new Map<string, JobSpec>();
   private readonly log: WorkerLogger;
   private readonly concurrency: number;
-  private readonly prefetch: number;
+  private readonly prefetchDepth: PrefetchDepth;
   private readonly leaseSeconds: number;
   private readonly localExecutor: Executor;
   private readonly sshPool: SshPool;
@@ -138,7 +143,7 @@ class Worker {
     this.id = options.id ?? `${osHostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.log = options.logger ?? NOOP_LOGGER;
     this.concurrency = Math.max(1, options.concurrency);
-    this.prefetch = options.prefetch ?? 0;
+    this.prefetchDepth = new PrefetchDepth(options.prefetch ?? DEFAULT_PREFETCH);
     this.leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
     const pool = options.pool;
     this.localExecutor = options.localExecutor ?? new LocalExecutor(path.join(options.home, 'work'), options.killGraceMs);
@@ -242,7 +247,11 @@ class Worker {
   private async claimLoop(): Promise<void> {
     while (!this.stopping) {
       this.wakeRequested = false;
-      const room = this.concurrency + this.prefetch - this.active.size;
+      const free = Math.max(0, this.concurrency - this.executing - this.pending.length);
+      const depth = this.prefetchDepth.current();
+      // The local queue is topped up once it is half empty, not on every freed slot: claims of
+      // a run or two would each cost a statement and undo what claiming ahead saves.
+      const room = free > 0 || this.pending.length <= depth / 2 ? free + Math.max(0, depth - this.pending.length) : 0;
       let claimed: ClaimedRun[] = [];
       if (room > 0) {
         try {
@@ -251,13 +260,13 @@ class Worker {
             labels: this.options.labels ?? [],
             limit: room,
             leaseSeconds: this.leaseSeconds,
-            start: Math.max(0, this.concurrency - this.executing - this.pending.length),
+            start: free,
           });
         } catch (err) {
           this.log.error({ err: String(err) }, 'claim failed');
         }
         for (const run of claimed) {
-          this.active.set(run.id, { run, controller: new AbortController(), started: false });
+          this.active.set(run.id, { run, controller: new AbortController(), startLanded: Promise.resolve(run.started) });
           this.pending.push(run);
         }
         this.pump();
@@ -277,6 +286,7 @@ class Worker {
         .catch((err) => this.log.error({ run: run.id, err: String(err) }, 'run processing failed'))
         .finally(() => {
           this.executing--;
+          this.prefetchDepth.recordFinish();
           this.active.delete(run.id);
           this.executions.delete(p);
           this.pump();
@@ -297,13 +307,8 @@ class Worker {
       await this.complete(run, { status: 'canceled', exitCode: null, error: 'canceled', outputs: null }, false);
       return;
     }
-    const lastSeq = run.started ? (run.log_seq ?? 0) : await this.starter.add({ id: run.id, attempt: run.attempt });
-    if (lastSeq === undefined) {
-      this.log.warn({ run: run.id, attempt: run.attempt }, 'run was taken over before it started; dropping it');
-      return;
-    }
-    entry.started = true;
-    const runLog = new RunLog(run.id, run.attempt, lastSeq);
+    if (!run.started) entry.startLanded = this.startInBackground(run, entry.controller);
+    const runLog = new RunLog(run.id, run.attempt, run.log_seq ?? 0);
     if (run.attempt > 1) this.logs.system(runLog, null, `[hostrun] attempt ${run.attempt} of ${run.max_attempts}`);
     let prepared: PreparedRun;
     try {
@@ -321,7 +326,7 @@ class Worker {
       // Unknown host or secret, no key: the run cannot start; say why in one line.
       const error = (err as Error).message;
       this.logs.system(runLog, null, `[hostrun] ${error}`);
-      this.track(this.finish(run, runLog, { status: 'failed', exitCode: null, error, outputs: {} }, spec));
+      this.track(this.finish(run, entry.startLanded, runLog, { status: 'failed', exitCode: null, error, outputs: {} }, spec));
       return;
     }
     runLog.mask = (text) => prepared.masker.mask(text);
@@ -348,7 +353,7 @@ class Worker {
     const result: RunResult = { ...executed, error: executed.error && prepared.masker.mask(executed.error), outputs: prepared.masker.maskDeep(executed.outputs) };
     // The slot is free as soon as execution ends; storing the outcome is a write that joins
     // the next batch, so it must not hold up the next claim.
-    this.track(this.finish(run, runLog, result, spec));
+    this.track(this.finish(run, entry.startLanded, runLog, result, spec));
   }
 
   /** What executing one run needs from this worker: its writers, and the run's target and secrets. */
@@ -371,7 +376,28 @@ class Worker {
     };
   }
 
-  private async finish(run: ClaimedRun, runLog: RunLog, result: RunResult, spec: JobSpec): Promise<void> {
+  /**
+   * A run from the local queue executes at once; its claimed -> running transition joins the
+   * next batched start_runs and lands while it executes (the claim already gave it its log
+   * seq). The worker holds the run's lease, so only a lease lost to a stall can fence the
+   * start; the run is then stopped like any run whose lease was taken.
+   */
+  private startInBackground(run: ClaimedRun, controller: AbortController): Promise<boolean> {
+    const fenced = (why: string) => {
+      this.log.warn({ run: run.id, attempt: run.attempt }, why);
+      controller.abort('lost' satisfies AbortReason);
+      return false;
+    };
+    return this.starter.add({ id: run.id, attempt: run.attempt }).then(
+      (seq) => seq !== undefined || fenced('run was taken over before it started; stopping it without writing'),
+      (err: unknown) => fenced(`starting the run failed (${String(err)}); leaving it to the reaper`),
+    );
+  }
+
+  private async finish(run: ClaimedRun, startLanded: Promise<boolean>, runLog: RunLog, result: RunResult, spec: JobSpec): Promise<void> {
+    // Nothing is recorded before the start: claimed -> succeeded is no legal transition, and a
+    // run whose start was fenced off is not ours to finish or hand back.
+    if (!(await startLanded)) return;
     if (result.abandoned === 'lost') return;
     if (result.abandoned === 'shutdown') {
       await Promise.all([this.logs.drainRun(runLog), this.steps.drainRun(run.id)]);
