@@ -55,6 +55,13 @@ steps:
     run: sleep 300
 `;
 
+const CHATTY = `name: chatty
+runs-on: local
+steps:
+  - name: count
+    run: seq 1 6000
+`;
+
 describe.skipIf(BROWSER_UNAVAILABLE)('web UI: runs', () => {
   let w: UiWorld;
   let gates: string;
@@ -70,7 +77,7 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI: runs', () => {
   beforeAll(async () => {
     w = await startUiWorld();
     gates = mkdtempSync(path.join(tmpdir(), 'hostrun-web-runs-'));
-    for (const source of [GATED, BOOM, LONG]) {
+    for (const source of [GATED, BOOM, LONG, CHATTY]) {
       const r = await w.api('POST', '/jobs', { source });
       expect(r.status, JSON.stringify(r.body)).toBe(201);
     }
@@ -225,6 +232,32 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI: runs', () => {
     await page.getByRole('button', { name: 'Load more' }).click();
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(55);
     await page.getByText(/runs · that is all/).waitFor();
+    await context.close();
+  });
+
+  it('keeps a long log to its newest 5,000 lines, with the whole log a download away', async () => {
+    const id = await startRun('chatty');
+    await expect.poll(() => runStatus(id), { timeout: 20_000 }).toBe('succeeded');
+    const { context, page } = await w.signedIn();
+    await page.goto(`${w.url}/runs/${id}`);
+    await page.getByText('Showing the last 5,000 of 6,000 lines').waitFor();
+    const log = page.getByRole('log', { name: 'Run log' });
+    expect(await log.locator('[data-line-index]').count()).toBe(5000);
+    expect(await log.locator('[data-line-index]').first().textContent()).toContain('1001');
+    expect(await log.locator('[data-line-index]').last().textContent()).toContain('6000');
+    // Following: the newest line is in view.
+    expect(await log.locator('[data-line-index]').last().isVisible()).toBe(true);
+    const href = await page.getByRole('link', { name: 'Download the full log' }).getAttribute('href');
+    const text = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
+    expect(text.split('\n').slice(0, 2)).toEqual(['1', '2']);
+    expect(text.trimEnd().split('\n')).toHaveLength(6000);
+
+    // Scrolling up stops following; the Follow button brings the newest line back.
+    await log.evaluate((el) => (el.scrollTop = 0));
+    await page.getByRole('button', { name: 'Follow', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Follow', exact: true }).click();
+    await page.getByRole('button', { name: 'Following' }).waitFor();
+    await expect.poll(() => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(30);
     await context.close();
   });
 

@@ -98,6 +98,11 @@ export function runLogs(id: number, after: number, signal?: AbortSignal): Promis
   return api.get(`/runs/${id}/logs`, { after, limit: LOG_PAGE }, signal);
 }
 
+/** The newest rows of a log (GET /runs/:id/logs/tail): `earlier` says whether rows before them exist. */
+export function runLogsTail(id: number, signal?: AbortSignal): Promise<{ status: RunStatus; lines: LogRow[]; earlier: boolean; next_after: number }> {
+  return api.get(`/runs/${id}/logs/tail`, { limit: LOG_PAGE }, signal);
+}
+
 export function runCancel(id: number): Promise<RunDetail> {
   return api.post<RunDetail>(`/runs/${id}/cancel`);
 }
@@ -107,8 +112,12 @@ export function runRerun(id: number): Promise<Run> {
   return api.post<Run>(`/runs/${id}/rerun`, {});
 }
 
-export function logDownloadUrl(id: number): string {
-  return `/api/v1/runs/${id}/logs/download`;
+/**
+ * A plain link carries the session cookie but not the project header, which the API then takes
+ * to be `default`: in any other project the link names the project in its path.
+ */
+export function logDownloadUrl(id: number, project: string): string {
+  return project === 'default' ? `/api/v1/runs/${id}/logs/download` : `/api/v1/projects/${encodeURIComponent(project)}/runs/${id}/logs/download`;
 }
 
 /** Who a project member is, for "started by". */

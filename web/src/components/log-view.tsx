@@ -108,6 +108,7 @@ export function LogView({
         index={i}
         line={line}
         showTs={showTs}
+        numbered={!log.earlier}
         needle={byLine.has(i) ? deferredQuery.length : 0}
         starts={byLine.get(i)}
         activeStart={active?.line === i ? active.start : -1}
@@ -178,9 +179,11 @@ export function LogView({
           Download
         </a>
       </div>
-      {dropped > 0 && (
+      {(dropped > 0 || log.earlier) && (
         <p className="border-b border-amber-200 bg-amber-50 px-3 py-1.5 text-xs text-amber-900 dark:border-amber-900 dark:bg-amber-950/50 dark:text-amber-200">
-          Showing the last {MAX_LINES.toLocaleString()} of {log.total.toLocaleString()} lines; search covers these.{' '}
+          {log.earlier
+            ? `Showing the newest ${log.lines.length.toLocaleString()} lines of a long log; search covers these.`
+            : `Showing the last ${MAX_LINES.toLocaleString()} of ${log.total.toLocaleString()} lines; search covers these.`}{' '}
           <a href={downloadUrl} download className="font-medium underline">
             Download the full log
           </a>
@@ -237,6 +240,7 @@ const LogLineView = memo(function LogLineView({
   line,
   index,
   showTs,
+  numbered,
   needle,
   starts,
   activeStart,
@@ -244,6 +248,8 @@ const LogLineView = memo(function LogLineView({
   line: LogLine;
   index: number;
   showTs: boolean;
+  /** Off when the log was read from its end: the numbers of its lines are not known. */
+  numbered: boolean;
   needle: number;
   starts: number[] | undefined;
   activeStart: number;
@@ -256,9 +262,11 @@ const LogLineView = memo(function LogLineView({
       data-stream={line.stream}
       className={`flex gap-3 px-3 hover:bg-white/5 ${err ? 'border-l-2 border-red-500 bg-red-950/40 pl-2.5' : ''}`}
     >
-      <span className="w-10 shrink-0 select-none text-right text-slate-600" aria-hidden>
-        {line.no}
-      </span>
+      {numbered && (
+        <span className="w-10 shrink-0 select-none text-right text-slate-600" aria-hidden>
+          {line.no}
+        </span>
+      )}
       {showTs && (
         <time dateTime={line.at} className="shrink-0 select-none text-slate-500">
           {formatClock(line.at)}

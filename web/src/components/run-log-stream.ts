@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { subscribe } from '../api/sse.ts';
-import { LOG_PAGE, runLogs, type LogRow } from '../api/runs.ts';
+import { ApiError } from '../api/client.ts';
+import { LOG_PAGE, runLogs, runLogsTail, type LogRow } from '../api/runs.ts';
 import type { RunStatus } from '../api/types.ts';
 import { TERMINAL_STATUSES } from '../api/types.ts';
 import { parseAnsi, plainText, type AnsiSegment } from './ansi.ts';
@@ -37,6 +38,8 @@ export interface RunLogState {
   error: unknown;
   /** The stream is connected (false while it reconnects). */
   connected: boolean;
+  /** The log was read from its end: lines before the first one shown exist (and their count is not known). */
+  earlier: boolean;
 }
 
 export interface RunLogEvents {
@@ -55,7 +58,7 @@ interface RawLine {
 }
 
 export function useRunLog(runId: number, events: RunLogEvents = {}): RunLogState {
-  const [state, setState] = useState<RunLogState>({ lines: [], total: 0, phase: 'loading', error: null, connected: false });
+  const [state, setState] = useState<RunLogState>({ lines: [], total: 0, phase: 'loading', error: null, connected: false, earlier: false });
   const handlers = useRef(events);
   handlers.current = events;
 
@@ -67,7 +70,7 @@ export function useRunLog(runId: number, events: RunLogEvents = {}): RunLogState
     let lastSeq = 0;
     let lineNo = 0;
     const seenSteps = new Set<number>();
-    setState({ lines: [], total: 0, phase: 'loading', error: null, connected: false });
+    setState({ lines: [], total: 0, phase: 'loading', error: null, connected: false, earlier: false });
 
     const flush = () => {
       timer = null;
@@ -134,16 +137,31 @@ export function useRunLog(runId: number, events: RunLogEvents = {}): RunLogState
     const start = async () => {
       let status: RunStatus;
       try {
-        for (;;) {
-          const page = await runLogs(runId, lastSeq);
-          if (stopped) return;
-          add(page.lines);
-          status = page.status;
-          if (page.lines.length < LOG_PAGE) break;
-        }
+        // The newest lines first; a long log is not read from its start to show its end.
+        const tail = await runLogsTail(runId);
+        if (stopped) return;
+        add(tail.lines);
+        status = tail.status;
+        if (tail.earlier) setState((s) => ({ ...s, earlier: true }));
       } catch (err) {
-        if (!stopped) finish('error', err);
-        return;
+        if (stopped) return;
+        if (!(err instanceof ApiError && err.status === 404 && err.message.startsWith('no route'))) {
+          finish('error', err);
+          return;
+        }
+        // A server without the tail route: the history page by page from the start.
+        try {
+          for (;;) {
+            const page = await runLogs(runId, lastSeq);
+            if (stopped) return;
+            add(page.lines);
+            status = page.status;
+            if (page.lines.length < LOG_PAGE) break;
+          }
+        } catch (err2) {
+          if (!stopped) finish('error', err2);
+          return;
+        }
       }
       if (TERMINAL_STATUSES.includes(status)) {
         finish('ended');

@@ -40,6 +40,7 @@ export function RunPage() {
 
 function RunView({ id }: { id: number }) {
   const queryClient = useQueryClient();
+  const { project } = useSession();
   const run = useQuery({ queryKey: runKeys.one(id), queryFn: ({ signal }) => runGet(id, signal) });
   const active = run.data ? isActive(run.data.status) : true;
   const steps = useQuery({
@@ -153,7 +154,7 @@ function RunView({ id }: { id: number }) {
             </Card>
           </div>
           <div className="order-2 min-w-0 lg:order-none lg:col-span-2">
-            <LogView log={log} stepNames={stepNames} downloadUrl={logDownloadUrl(r.id)} running={active} />
+            <LogView log={log} stepNames={stepNames} downloadUrl={logDownloadUrl(r.id, project.slug)} running={active} />
           </div>
         </div>
       </div>
