@@ -175,6 +175,32 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI: runs', () => {
     await context.close();
   });
 
+  it('re-runs with changed inputs through the Run now form filled with the run\'s inputs', async () => {
+    const open = path.join(gates, 'open-before');
+    const changed = path.join(gates, 'open-changed');
+    writeFileSync(open, '');
+    writeFileSync(changed, '');
+    const id = await startRun('gated', { gate: open });
+    await expect.poll(() => runStatus(id), { timeout: 20_000 }).toBe('succeeded');
+
+    const { context, page } = await w.signedIn();
+    await page.goto(`${w.url}/runs/${id}`);
+    await page.getByRole('button', { name: 'Re-run with changes…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Re-run #${id} of gated` });
+    const gate = dialog.getByLabel('gate (required)');
+    await expect.poll(() => gate.inputValue()).toBe(open);
+    await gate.fill(changed);
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await page.getByRole('status').filter({ hasText: 'Run queued' }).waitFor();
+    await expect.poll(() => page.url()).not.toBe(`${w.url}/runs/${id}`);
+    const rerun = Number(new URL(page.url()).pathname.split('/').pop());
+    await page.getByRole('heading', { name: `Run #${rerun} of gated` }).waitFor();
+    await page.getByText(changed).waitFor();
+    await expect.poll(() => chip(page).textContent(), { timeout: 20_000 }).toBe('succeeded');
+    expect((await w.api('GET', `/runs/${rerun}`)).body).toMatchObject({ trigger: 'rerun', parent_run_id: id, inputs: { gate: changed } });
+    await context.close();
+  });
+
   it('cancels a long run from its page after confirming', async () => {
     const id = await startRun('long');
     const { context, page } = await w.signedIn();

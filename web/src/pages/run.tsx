@@ -8,6 +8,7 @@ import { useRunEvents } from '../app/live.tsx';
 import { useSession } from '../app/session.tsx';
 import { LogView } from '../components/log-view.tsx';
 import { RunActions } from '../components/run-actions.tsx';
+import { RunNowDialog } from '../components/run-now-dialog.tsx';
 import { useRunLog } from '../components/run-log-stream.ts';
 import { RunSteps } from '../components/run-steps.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
@@ -40,7 +41,8 @@ export function RunPage() {
 
 function RunView({ id }: { id: number }) {
   const queryClient = useQueryClient();
-  const { project } = useSession();
+  const { project, can } = useSession();
+  const [editing, setEditing] = useState(false);
   const run = useQuery({ queryKey: runKeys.one(id), queryFn: ({ signal }) => runGet(id, signal) });
   const active = run.data ? isActive(run.data.status) : true;
   const steps = useQuery({
@@ -122,8 +124,9 @@ function RunView({ id }: { id: number }) {
             )}
           </>
         }
-        actions={<RunActions run={r} onRerunWithChanges={null} />}
+        actions={<RunActions run={r} onRerunWithChanges={can('developer') ? () => setEditing(true) : null} />}
       />
+      {can('developer') && <RunNowDialog jobName={r.job_name} open={editing} onOpenChange={setEditing} initialInputs={r.inputs} rerunOf={r.id} />}
       <div className="space-y-6">
         <RunSummary run={r} now={now} />
 
