@@ -100,7 +100,8 @@ export async function startUiWorld(opts: { firstUser?: boolean } = {}): Promise<
         await page.getByLabel('Email').fill(o.email ?? ADMIN.email);
         await page.getByLabel('Password').fill(o.password ?? ADMIN.password);
         await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).waitFor();
+        // The page frame (on a phone the navigation is folded into a menu).
+        await page.getByRole('main').waitFor();
         return { context, page };
       },
       async stop() {
