@@ -137,7 +137,7 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
     await dialog.getByRole('button', { name: 'Done' }).click();
 
     const row = page.getByRole('table', { name: 'Hosts' }).getByRole('row').filter({ hasText: 'box' });
-    await expect.poll(() => row.textContent()).toContain(sshd.fingerprint.slice(0, 19));
+    await expect.poll(() => row.textContent()).toContain(sshd.fingerprint.slice(0, 15));
     await expect.poll(() => row.textContent()).toContain('succeeded');
     await screenshot(page, 'hosts');
 
@@ -146,7 +146,9 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
     await page.reload();
     await page.getByRole('button', { name: 'Delete host spare' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete host' }).click();
-    await expect.poll(() => page.getByRole('button', { name: 'Delete host spare' }).count()).toBe(0);
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await page.getByText('Host spare deleted').waitFor();
+    expect(await page.getByRole('button', { name: 'Delete host spare' }).count()).toBe(0);
     expect((await w.api('GET', '/hosts/spare')).status).toBe(404);
     await context.close();
   });
@@ -154,9 +156,18 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
   it('creates a project token and shows it once', async () => {
     const { context, page } = await w.signedIn();
     await page.getByRole('navigation').getByRole('link', { name: 'Members & tokens' }).click();
+
+    // A user who exists but is not a member yet is added by email, then promoted.
+    expect((await w.api('POST', '/users', { email: 'dev@example.com', password: 'a long dev password' })).status).toBe(201);
+    await page.getByLabel('Add a member by email').fill('dev@example.com');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    const roleOfDev = page.getByLabel('Role of dev@example.com');
+    await expect.poll(() => roleOfDev.inputValue()).toBe('developer');
+    await roleOfDev.selectOption('admin');
+    await expect.poll(async () => (await w.api('GET', '/members')).body.members.find((m: any) => m.email === 'dev@example.com')?.role).toBe('admin');
+
     await page.getByLabel('Token name').first().fill('ci-deploy');
     await page.getByLabel('Role', { exact: true }).last().selectOption('developer');
-    await screenshot(page, 'members');
     await page.getByRole('button', { name: 'Create token' }).first().click();
     const shown = page.getByRole('dialog');
     await shown.getByText('you will not see it again').waitFor();
@@ -165,6 +176,7 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
     await shown.getByRole('button', { name: 'I have copied it' }).click();
     await page.getByRole('table', { name: 'Project tokens' }).getByRole('row').filter({ hasText: 'ci-deploy' }).waitFor();
     expect(await page.content()).not.toContain(token);
+    await screenshot(page, 'members');
     // The token works, with its role, and nothing lists its secret.
     expect((await w.api('GET', '/jobs', undefined, { token })).status).toBe(200);
     expect(JSON.stringify((await w.api('GET', '/tokens')).body)).not.toContain(token);

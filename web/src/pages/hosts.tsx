@@ -66,7 +66,6 @@ export function HostsPage() {
             <tr>
               <th className={TH}>Name</th>
               <th className={TH}>Address</th>
-              <th className={`${TH} hidden lg:table-cell`}>System</th>
               <th className={`${TH} hidden md:table-cell`}>Labels</th>
               <th className={TH}>Host key</th>
               <th className={TH}>Last test</th>
@@ -81,12 +80,14 @@ export function HostsPage() {
             {q.data.map((h) => (
               <tr key={h.name}>
                 <td className={`${TD} font-medium`}>{h.name}</td>
-                <td className={`${TD} whitespace-nowrap font-mono text-xs`}>
-                  {h.username}@{h.address}
-                  {h.port !== 22 ? `:${h.port}` : ''}
-                </td>
-                <td className={`${TD} hidden whitespace-nowrap text-slate-600 lg:table-cell dark:text-slate-300`}>
-                  {h.os} · {h.shell ?? (h.os === 'windows' ? 'powershell' : 'bash')}
+                <td className={`${TD} whitespace-nowrap`}>
+                  <div className="font-mono text-xs">
+                    {h.username}@{h.address}
+                    {h.port !== 22 ? `:${h.port}` : ''}
+                  </div>
+                  <div className="text-xs text-slate-500 dark:text-slate-400">
+                    {h.os} · {h.shell ?? (h.os === 'windows' ? 'powershell' : 'bash')}
+                  </div>
                 </td>
                 <td className={`${TD} hidden md:table-cell`}>
                   <Labels labels={h.labels} />
@@ -111,7 +112,7 @@ export function HostsPage() {
                     <div className="inline-flex gap-1.5">
                       {h.fingerprint ? (
                         <Button size="sm" onClick={() => setOpen({ host: h, mode: 'test' })} aria-label={`Test connection to ${h.name}`}>
-                          Test connection
+                          Test
                         </Button>
                       ) : (
                         <Button size="sm" variant="primary" onClick={() => setOpen({ host: h, mode: 'verify' })} aria-label={`Verify host key of ${h.name}`}>
@@ -153,6 +154,7 @@ export function HostsPage() {
 /** Verify (unpinned key) or test (pinned) one host from its row. */
 function HostDialog({ host, mode, onClose }: { host: Host; mode: 'verify' | 'test'; onClose: () => void }) {
   const [pinned, setPinned] = useState(host.fingerprint);
+  const [comparing, setComparing] = useState(false);
   return (
     <Dialog open onOpenChange={(o) => !o && onClose()} title={mode === 'verify' && !pinned ? `Verify ${host.name}` : `Test ${host.name}`} wide>
       <div className="space-y-4">
@@ -164,6 +166,13 @@ function HostDialog({ host, mode, onClose }: { host: Host; mode: 'verify' | 'tes
               Pinned host key <span className="break-all font-mono">{pinned}</span>
             </p>
             <HostTest host={host.name} />
+            {comparing ? (
+              <HostKeyConfirm host={host.name} onPinned={setPinned} />
+            ) : (
+              <Button size="sm" variant="ghost" onClick={() => setComparing(true)}>
+                Compare with the key it presents now
+              </Button>
+            )}
           </>
         )}
         <div className="flex justify-end">
@@ -178,7 +187,7 @@ function HostKeyCell({ host }: { host: Host }) {
   if (host.fingerprint) {
     return (
       <span className="font-mono text-xs" title={host.fingerprint}>
-        {host.fingerprint.slice(0, 19)}…
+        {host.fingerprint.slice(0, 15)}…
       </span>
     );
   }

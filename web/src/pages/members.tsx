@@ -177,13 +177,15 @@ function MemberTable({ members, admin, callerRole, selfId }: { members: Member[]
                 </td>
                 <td className={TD}>
                   {editable ? (
-                    <Select aria-label={`Role of ${m.email}`} value={m.role} onChange={(e) => void changeRole(m, e.target.value as Role)} className="w-36">
-                      {ROLES.filter((r) => grantable(callerRole, r)).map((r) => (
-                        <option key={r} value={r}>
-                          {r}
-                        </option>
-                      ))}
-                    </Select>
+                    <div className="w-36">
+                      <Select aria-label={`Role of ${m.email}`} value={m.role} onChange={(e) => void changeRole(m, e.target.value as Role)}>
+                        {ROLES.filter((r) => grantable(callerRole, r)).map((r) => (
+                          <option key={r} value={r}>
+                            {r}
+                          </option>
+                        ))}
+                      </Select>
+                    </div>
                   ) : (
                     <span title={lastOwner ? 'The last owner: make someone else owner first' : undefined}>{m.role}</span>
                   )}
