@@ -169,6 +169,7 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     await page.getByLabel('Search jobs by name').fill('nothing-like-this');
     await page.getByText('No job matches these filters').waitFor();
     await page.getByRole('button', { name: 'Clear the search and filters' }).click();
+    await row.waitFor();
     await page.getByLabel('Enabled or disabled').selectOption('disabled');
     await page.getByText('No job matches these filters').waitFor();
     await page.getByLabel('Enabled or disabled').selectOption('enabled');
@@ -180,8 +181,42 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
       await other.page.goto(`${w.url}/jobs`);
       await other.page.getByRole('link', { name: 'Test' }).waitFor();
       await screenshot(other.page, opts.name);
+      // The job page and its editor in the same setting, to look at.
+      await other.page.getByRole('link', { name: 'Test' }).click();
+      await other.page.getByTestId('schedule-words').waitFor();
+      await screenshot(other.page, opts.name.replace('jobs-list', 'job-overview'));
+      await other.page.getByRole('tab', { name: 'Definition' }).click();
+      await other.page.getByText('✓ Valid').waitFor();
+      await screenshot(other.page, opts.name.replace('jobs-list', 'job-editor'));
       await other.context.close();
     }
+  });
+
+  it('pauses and resumes a schedule, shows a webhook URL to copy, and deletes a job after confirmation', async () => {
+    await page.goto(`${w.url}/jobs/Test`);
+    const times = page.getByRole('list', { name: /^Next fire times/ }).getByRole('listitem');
+    await expect.poll(() => times.count()).toBe(5);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('status').filter({ hasText: 'Schedule paused' }).waitFor();
+    await page.getByText('Paused: resume it to see when it fires next.').waitFor();
+    expect((await w.api('GET', '/jobs/Test')).body.schedules[0].enabled).toBe(false);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => times.count()).toBe(5);
+
+    const hook = await w.api('POST', '/jobs', { source: 'name: deploy\non:\n  webhook: true\nsteps:\n  - run: echo deployed\n' });
+    expect(hook.status).toBe(201);
+    await page.goto(`${w.url}/jobs/deploy`);
+    const url = page.getByLabel('POST to this URL to start a run');
+    await expect.poll(() => url.inputValue()).toMatch(new RegExp(`^${w.url}/api/v1/hooks/wh_[A-Za-z0-9_-]+$`));
+    await page.getByRole('button', { name: 'Copy webhook URL' }).waitFor();
+    await page.getByText('Manual only').or(page.getByText('Runs only when started by hand')).first().waitFor();
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete deploy?' });
+    await confirm.getByRole('button', { name: 'Delete job' }).click();
+    await page.waitForURL(`${w.url}/jobs`);
+    await page.getByRole('status').filter({ hasText: 'Deleted deploy' }).waitFor();
+    expect((await w.api('GET', '/jobs/deploy')).status).toBe(404);
   });
 
   it('shows a viewer no Run, Save or New buttons, and the API refuses the viewer a run', async () => {

@@ -13,12 +13,12 @@ import { Button, Card, Code, Table, TD, TH } from './ui.tsx';
 export function JobOverview({ job }: { job: Job }) {
   const { can } = useSession();
   return (
-    <div className="grid gap-6 lg:grid-cols-2">
-      <div className="space-y-6">
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
+      <div className="min-w-0 space-y-6">
         <Schedules job={job} />
         {can('developer') && <Webhook job={job} />}
       </div>
-      <div className="space-y-6">
+      <div className="min-w-0 space-y-6">
         <Inputs job={job} />
         <Steps job={job} />
       </div>
@@ -47,7 +47,7 @@ function Inputs({ job }: { job: Job }) {
                 <th scope="col" className={TH}>
                   Name
                 </th>
-                <th scope="col" className={TH}>
+                <th scope="col" className={`${TH} hidden sm:table-cell`}>
                   Type
                 </th>
                 <th scope="col" className={TH}>
@@ -65,14 +65,19 @@ function Inputs({ job }: { job: Job }) {
                     {name}
                     {spec.description && <p className="mt-0.5 font-sans text-xs text-slate-500 dark:text-slate-400">{spec.description}</p>}
                   </td>
-                  <td className={`${TD} text-xs`}>{spec.type}</td>
+                  <td className={`${TD} hidden text-xs sm:table-cell`}>{spec.type}</td>
                   <td className={`${TD} max-w-48 truncate font-mono text-xs`} title={spec.default === undefined ? undefined : String(spec.default)}>
                     {spec.default === undefined ? <span className="text-slate-400">–</span> : String(spec.default)}
                   </td>
                   <td className={`${TD} text-xs`}>
-                    {[spec.required ? 'required' : null, spec.pattern ? `pattern ${spec.pattern}` : null, spec.options ? `one of ${spec.options.join(', ')}` : null]
-                      .filter(Boolean)
-                      .join(' · ') || <span className="text-slate-400">–</span>}
+                    {!spec.required && !spec.pattern && !spec.options && <span className="text-slate-400">–</span>}
+                    {spec.required && <span className="mr-2">required</span>}
+                    {spec.pattern && (
+                      <span className="mr-2">
+                        matches <code className="break-all font-mono">{spec.pattern}</code>
+                      </span>
+                    )}
+                    {spec.options && <span>one of {spec.options.join(', ')}</span>}
                   </td>
                 </tr>
               ))}
@@ -98,7 +103,7 @@ function Steps({ job }: { job: Job }) {
               {s.name !== firstLine(s.run) && <p className="text-sm font-medium">{s.name}</p>}
               {s.if && <p className="text-xs text-slate-500 dark:text-slate-400">if {s.if}</p>}
               {s.run !== undefined ? (
-                <pre className="mt-1 max-h-40 overflow-auto rounded-md bg-slate-50 px-3 py-2 font-mono text-xs text-slate-800 ring-1 ring-slate-200 dark:bg-slate-950 dark:text-slate-200 dark:ring-slate-800">
+                <pre className="mt-1 max-h-40 overflow-auto whitespace-pre-wrap break-all rounded-md bg-slate-50 px-3 py-2 font-mono text-xs text-slate-800 ring-1 ring-slate-200 dark:bg-slate-950 dark:text-slate-200 dark:ring-slate-800">
                   {s.run}
                 </pre>
               ) : (

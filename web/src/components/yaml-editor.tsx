@@ -35,7 +35,8 @@ const theme = EditorView.theme({
   '.cm-activeLineGutter': { backgroundColor: 'rgb(99 102 241 / 0.10)' },
   '.cm-cursor': { borderLeftColor: 'currentColor' },
   '&.cm-focused .cm-selectionBackground, .cm-selectionBackground': { backgroundColor: 'rgb(99 102 241 / 0.25) !important' },
-  '.cm-tooltip': { backgroundColor: 'var(--color-white)', color: 'var(--color-slate-900)', border: '1px solid var(--color-slate-300)', borderRadius: '6px' },
+  // The wrapper sets these per colour scheme (Tailwind's dark variant cannot reach in here).
+  '.cm-tooltip': { backgroundColor: 'var(--cm-tip-bg)', color: 'var(--cm-tip-fg)', border: '1px solid var(--cm-tip-border)', borderRadius: '6px' },
   '.cm-diagnostic-error': { borderLeftColor: 'var(--color-red-600)' },
 });
 
@@ -216,7 +217,7 @@ export function YamlEditor({ value, onChange, label, errors = [], readOnly = fal
   return (
     <div
       ref={host}
-      className={`overflow-hidden rounded-lg bg-white shadow-sm ring-1 ring-inset focus-within:ring-2 focus-within:ring-indigo-500 dark:bg-slate-900 ${errors.length > 0 ? 'ring-red-400 dark:ring-red-700' : 'ring-slate-300 dark:ring-slate-700'} ${readOnly ? 'opacity-90' : ''}`}
+      className={`overflow-hidden rounded-lg bg-white [--cm-tip-bg:var(--color-white)] [--cm-tip-border:var(--color-slate-300)] [--cm-tip-fg:var(--color-slate-900)] dark:[--cm-tip-bg:var(--color-slate-800)] dark:[--cm-tip-border:var(--color-slate-600)] dark:[--cm-tip-fg:var(--color-slate-100)] shadow-sm ring-1 ring-inset focus-within:ring-2 focus-within:ring-indigo-500 dark:bg-slate-900 ${errors.length > 0 ? 'ring-red-400 dark:ring-red-700' : 'ring-slate-300 dark:ring-slate-700'} ${readOnly ? 'opacity-90' : ''}`}
     />
   );
 }

@@ -74,7 +74,15 @@ function JobView({ job }: { job: Job }) {
       <PageHeader
         title={
           <span className="flex items-center gap-3">
-            {job.name}
+            <span className="min-w-0 truncate">
+              <Link to="/jobs" className="font-normal text-slate-500 hover:underline dark:text-slate-400">
+                Jobs
+              </Link>
+              <span className="px-2 font-normal text-slate-400" aria-hidden>
+                /
+              </span>
+              {job.name}
+            </span>
             <span
               className={`rounded-full px-2 py-0.5 text-xs font-medium ${job.enabled ? 'bg-green-100 text-green-800 dark:bg-green-900/40 dark:text-green-200' : 'bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300'}`}
             >
@@ -84,12 +92,8 @@ function JobView({ job }: { job: Job }) {
         }
         subtitle={
           <>
-            <Link to="/jobs" className="hover:underline">
-              Jobs
-            </Link>
-            {' · '}
             {job.description ?? 'No description'}
-            {' · '}v{job.version}, saved <Time at={job.updated_at} />
+            {' · '}version {job.version}, saved <Time at={job.updated_at} />
           </>
         }
         actions={
@@ -98,8 +102,8 @@ function JobView({ job }: { job: Job }) {
               <Button variant="ghost" onClick={() => toggle.mutate()} disabled={toggle.isPending}>
                 {job.enabled ? 'Disable' : 'Enable'}
               </Button>
-              <Button variant="ghost" className="text-red-700 dark:text-red-400" onClick={() => setDeleteOpen(true)}>
-                Delete
+              <Button variant="ghost" onClick={() => setDeleteOpen(true)}>
+                <span className="text-red-700 dark:text-red-400">Delete</span>
               </Button>
               <Button variant="primary" onClick={() => setRunOpen(true)} disabled={!job.enabled} title={job.enabled ? undefined : 'Enable the job to run it'}>
                 Run now
@@ -108,7 +112,7 @@ function JobView({ job }: { job: Job }) {
           ) : null
         }
       />
-      <Tabs.Root value={tab} onValueChange={(v) => setParams((p) => (v === 'overview' ? (p.delete('tab'), p) : (p.set('tab', v), p)), { replace: true })}>
+      <Tabs.Root value={tab} onValueChange={(v) => setParams(v === 'overview' ? {} : { tab: v }, { replace: true })}>
         <Tabs.List aria-label="Job sections" className="mb-6 flex gap-1 overflow-x-auto border-b border-slate-200 dark:border-slate-800">
           {TABS.map((t) => (
             <Tabs.Trigger

@@ -47,16 +47,13 @@ export function JobsPage() {
   const q = params.get('q') ?? '';
   const state = params.get('state') ?? '';
   const last = params.get('last') ?? '';
-  const setParam = (key: string, value: string) =>
-    setParams(
-      (p) => {
-        const next = new URLSearchParams(p);
-        if (value) next.set(key, value);
-        else next.delete(key);
-        return next;
-      },
-      { replace: true },
-    );
+  const setParam = (key: string, value: string) => {
+    // From the address bar, not this render's params: two quick changes must not undo each other.
+    const next = new URLSearchParams(window.location.search);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
 
   const newJob = can('developer') ? (
     <Link to="/jobs/new" className="inline-flex items-center gap-1.5 rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-medium text-white shadow-sm hover:bg-indigo-500">
@@ -93,8 +90,8 @@ export function JobsPage() {
         </EmptyState>
       ) : (
         <>
-          <div className="mb-4 grid gap-3 sm:grid-cols-[minmax(0,1fr)_auto_auto]">
-            <div>
+          <div className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-[minmax(0,1fr)_auto_auto]">
+            <div className="col-span-2 sm:col-span-1">
               <label htmlFor="jobs-search" className="sr-only">
                 Search jobs by name
               </label>
@@ -189,7 +186,7 @@ function JobsTable({ jobs }: { jobs: JobListItem[] }) {
               {j.last_run ? (
                 <Link to={`/runs/${j.last_run.id}`} className="inline-flex items-center gap-2 hover:underline" aria-label={`Last run #${j.last_run.id}: ${j.last_run.status}`}>
                   <StatusChip status={j.last_run.status} />
-                  <span className="text-xs text-slate-500 dark:text-slate-400">
+                  <span className="hidden text-xs text-slate-500 sm:inline dark:text-slate-400">
                     <Time at={j.last_run.created_at} />
                   </span>
                 </Link>
