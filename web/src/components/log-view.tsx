@@ -141,6 +141,9 @@ export function LogView({
               if (e.key === 'Enter' && e.shiftKey) {
                 e.preventDefault();
                 goTo(-1);
+              } else if (e.key === 'Escape' && query) {
+                e.preventDefault();
+                setQuery('');
               }
             }}
             className="w-36! py-1! sm:w-44!"
@@ -223,7 +226,17 @@ function LogFooter({ log, running }: { log: RunLogState; running: boolean }) {
     );
   }
   if (!text) return null;
-  return <div className={`px-3 py-1 ${log.phase === 'error' ? 'text-red-300' : 'text-slate-500'}`}>{text}</div>;
+  if (log.phase === 'error') {
+    return (
+      <div role="alert" className="flex flex-wrap items-center gap-3 px-3 py-1 text-red-300">
+        {text}
+        <button type="button" onClick={log.retry} className="rounded px-2 py-0.5 font-sans text-xs font-medium text-slate-100 ring-1 ring-slate-600 hover:bg-slate-800">
+          Try again
+        </button>
+      </div>
+    );
+  }
+  return <div className="px-3 py-1 text-slate-500">{text}</div>;
 }
 
 function Divider({ label }: { label: string }) {

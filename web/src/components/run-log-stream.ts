@@ -40,6 +40,8 @@ export interface RunLogState {
   connected: boolean;
   /** The log was read from its end: lines before the first one shown exist (and their count is not known). */
   earlier: boolean;
+  /** After an error: load the log again. */
+  retry: () => void;
 }
 
 export interface RunLogEvents {
@@ -57,8 +59,11 @@ interface RawLine {
   text: string;
 }
 
+type Loaded = Omit<RunLogState, 'retry'>;
+
 export function useRunLog(runId: number, events: RunLogEvents = {}): RunLogState {
-  const [state, setState] = useState<RunLogState>({ lines: [], total: 0, phase: 'loading', error: null, connected: false, earlier: false });
+  const [state, setState] = useState<Loaded>({ lines: [], total: 0, phase: 'loading', error: null, connected: false, earlier: false });
+  const [attempt, setAttempt] = useState(0);
   const handlers = useRef(events);
   handlers.current = events;
 
@@ -128,7 +133,7 @@ export function useRunLog(runId: number, events: RunLogEvents = {}): RunLogState
       timer ??= setTimeout(flush, FLUSH_MS);
     };
 
-    const finish = (phase: RunLogState['phase'], error: unknown = null) => {
+    const finish = (phase: Loaded['phase'], error: unknown = null) => {
       if (timer) clearTimeout(timer);
       flush();
       if (!stopped) setState((s) => ({ ...s, phase, error, connected: false }));
@@ -212,7 +217,7 @@ export function useRunLog(runId: number, events: RunLogEvents = {}): RunLogState
       stopStream?.();
       if (timer) clearTimeout(timer);
     };
-  }, [runId]);
+  }, [runId, attempt]);
 
-  return state;
+  return { ...state, retry: () => setAttempt((a) => a + 1) };
 }
