@@ -68,6 +68,7 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     await page.keyboard.insertText(SEED_SOURCE);
     await page.getByText('✓ Valid').waitFor();
     await expect.poll(() => page.getByText(/Every hour, UTC/).count()).toBeGreaterThan(0);
+    await screenshot(page, 'new-job');
     await page.getByRole('button', { name: 'Create job' }).click();
 
     await page.waitForURL(`${w.url}/jobs/Test`);
@@ -113,9 +114,12 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
   });
 
   it('saves a second version', async () => {
+    // Enter keeps the line's indentation, so the new key lines up with "name".
     await endOfLine(page, '"name": "Test",');
-    await page.keyboard.insertText(' "description": "Installs the Tizen app on a TV",');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('"description": "Installs the Tizen app on a TV",');
     await page.getByText('✓ Valid').waitFor();
+    expect(await page.locator('.cm-line').nth(2).textContent()).toBe('  "description": "Installs the Tizen app on a TV",');
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved version 2' }).waitFor();
     await expect.poll(async () => (await w.api('GET', '/jobs/Test')).body.version).toBe(2);
@@ -150,8 +154,8 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     await page.goto(`${w.url}/jobs/Test?tab=versions`);
     const diff = page.getByRole('region', { name: 'Changes from v1 to v2' });
     await diff.waitFor();
-    expect(await diff.locator('[data-diff="add"]').allTextContents()).toEqual([expect.stringContaining('"description": "Installs the Tizen app on a TV"')]);
-    expect(await diff.locator('[data-diff="del"]').allTextContents()).toEqual([expect.stringContaining('"name": "Test",')]);
+    expect(await diff.locator('[data-diff="add"]').allTextContents()).toEqual(['added: +  "description": "Installs the Tizen app on a TV",']);
+    expect(await diff.locator('[data-diff="del"]').count()).toBe(0);
     await screenshot(page, 'versions-diff');
 
     await page.getByRole('tab', { name: 'Recent runs' }).click();
@@ -159,30 +163,54 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     await runs.getByRole('link', { name: /^#\d+$/ }).first().waitFor();
   });
 
-  it('lists the job with its schedule, last run and next fire time; search and filters narrow it', async () => {
+  it('lists jobs with their schedule, last run and next fire time; search and filters narrow the list', async () => {
+    // A few more jobs, so the list shows what a team's list looks like.
+    const more = [
+      'name: nightly-backup\ndescription: Dumps the database to object storage\non:\n  schedule:\n    - cron: "30 2 * * *"\n      timezone: Europe/Berlin\nsteps:\n  - run: echo backup\n',
+      'name: cleanup-tmp\non:\n  schedule:\n    - every: 15m\nsteps:\n  - run: echo cleanup\n',
+      'name: flaky-check\ndescription: Fails on purpose\nsteps:\n  - run: exit 3\n',
+    ];
+    for (const source of more) expect((await w.api('POST', '/jobs', { source })).status).toBe(201);
+    expect((await w.api('POST', '/jobs/cleanup-tmp/disable')).status).toBe(200);
+    const failing = await w.api('POST', '/jobs/flaky-check/runs', {});
+    await expect.poll(async () => (await w.api('GET', `/runs/${failing.body.id}`)).body.status, { timeout: 30_000 }).toBe('failed');
+
     await page.getByRole('navigation').getByRole('link', { name: 'Jobs' }).click();
-    const row = page.getByRole('table', { name: 'Jobs' }).getByRole('row', { name: /Test/ });
+    const table = page.getByRole('table', { name: 'Jobs' });
+    const rowOf = (name: string) => table.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
+    const row = rowOf('Test');
     await row.getByRole('cell', { name: 'Every hour, UTC', exact: true }).waitFor();
     await row.locator('[data-status]').waitFor();
     expect(await row.locator('time').count()).toBeGreaterThanOrEqual(2);
+    await rowOf('nightly-backup').getByRole('cell', { name: 'At 02:30 every day, Europe/Berlin', exact: true }).waitFor();
+    await rowOf('flaky-check').getByText('failed').waitFor();
+    await rowOf('cleanup-tmp').getByText('disabled').first().waitFor();
+    await screenshot(page, 'jobs-list');
 
     await page.getByLabel('Search jobs by name').fill('nothing-like-this');
     await page.getByText('No job matches these filters').waitFor();
     await page.getByRole('button', { name: 'Clear the search and filters' }).click();
     await row.waitFor();
+    await page.getByLabel('Search jobs by name').fill('back');
+    await expect.poll(() => table.getByRole('link').allTextContents()).toEqual(['nightly-backup']);
+    await page.getByLabel('Search jobs by name').fill('');
     await page.getByLabel('Enabled or disabled').selectOption('disabled');
-    await page.getByText('No job matches these filters').waitFor();
-    await page.getByLabel('Enabled or disabled').selectOption('enabled');
+    await expect.poll(() => table.getByRole('link').allTextContents()).toEqual(['cleanup-tmp']);
+    await page.getByLabel('Enabled or disabled').selectOption('');
+    await page.getByLabel('Status of the last run').selectOption('failed');
+    await expect.poll(() => table.getByRole('link', { name: /^[\w-]+$/ }).allTextContents()).toEqual(['flaky-check']);
+    await page.getByLabel('Status of the last run').selectOption('never');
+    await expect.poll(() => table.getByRole('link').allTextContents()).toEqual(['cleanup-tmp', 'nightly-backup']);
+    await page.getByLabel('Status of the last run').selectOption('');
     await row.waitFor();
-    await screenshot(page, 'jobs-list');
 
     for (const opts of [{ phone: true, name: 'jobs-list-phone' }, { dark: true, name: 'jobs-list-dark' }]) {
       const other = await signedInAt(w, opts);
       await other.page.goto(`${w.url}/jobs`);
-      await other.page.getByRole('link', { name: 'Test' }).waitFor();
+      await other.page.getByRole('link', { name: 'Test', exact: true }).waitFor();
       await screenshot(other.page, opts.name);
       // The job page and its editor in the same setting, to look at.
-      await other.page.getByRole('link', { name: 'Test' }).click();
+      await other.page.getByRole('link', { name: 'Test', exact: true }).click();
       await other.page.getByTestId('schedule-words').waitFor();
       await screenshot(other.page, opts.name.replace('jobs-list', 'job-overview'));
       await other.page.getByRole('tab', { name: 'Definition' }).click();
@@ -223,10 +251,10 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     const viewer = await w.createUser('viewer@example.com', 'viewer');
     const { context, page: vp } = await w.signedIn({ email: viewer.email, password: viewer.password });
     await vp.goto(`${w.url}/jobs`);
-    await vp.getByRole('link', { name: 'Test' }).waitFor();
+    await vp.getByRole('link', { name: 'Test', exact: true }).waitFor();
     expect(await vp.getByRole('link', { name: 'New job' }).count()).toBe(0);
 
-    await vp.getByRole('link', { name: 'Test' }).click();
+    await vp.getByRole('link', { name: 'Test', exact: true }).click();
     await vp.getByTestId('schedule-words').waitFor();
     expect(await vp.getByRole('button', { name: 'Run now' }).count()).toBe(0);
     expect(await vp.getByRole('button', { name: 'Delete' }).count()).toBe(0);

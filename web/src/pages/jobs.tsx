@@ -63,7 +63,7 @@ export function JobsPage() {
 
   const all = jobs.data ?? [];
   const needle = q.trim().toLowerCase();
-  const shown = all.filter(
+  const shown = [...all].sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' })).filter(
     (j) =>
       (!needle || j.name.toLowerCase().includes(needle)) &&
       (state === '' || (state === 'enabled') === j.enabled) &&

@@ -38,15 +38,18 @@ export function NewJobPage() {
   return (
     <>
       <PageHeader
-        title="New job"
-        subtitle={
+        title={
           <>
-            <Link to="/jobs" className="hover:underline">
+            <Link to="/jobs" className="font-normal text-slate-500 hover:underline dark:text-slate-400">
               Jobs
-            </Link>{' '}
-            / new
+            </Link>
+            <span className="px-2 font-normal text-slate-400" aria-hidden>
+              /
+            </span>
+            New job
           </>
         }
+        subtitle="Write the definition in YAML (or paste JSON); problems show at their line as you type."
       />
       <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_18rem]">
         <JobSpecEditor initial={STARTER} onSaved={(r) => navigate(`/jobs/${encodeURIComponent(r.job.name)}`)} />
