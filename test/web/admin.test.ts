@@ -96,10 +96,16 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
 
     const secretLine = sshd.privateKey.split('\n')[1]!;
     expect(await page.content()).not.toContain(secretLine);
-    // Replacing opens an empty field: the old value is not sent back to fill it.
+    // Replacing opens an empty field: the old value is not sent back to fill it. The new value
+    // comes from a file, read in the browser.
     await page.getByRole('button', { name: 'Replace secret deploy_key' }).click();
     expect(await page.getByLabel('Value', { exact: true }).inputValue()).toBe('');
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByLabel('Or read from a file').setInputFiles({ name: 'id_ed25519', mimeType: 'text/plain', buffer: Buffer.from(sshd.privateKey) });
+    await page.getByText('Read from id_ed25519').waitFor();
+    await page.getByRole('button', { name: 'Replace secret', exact: true }).click();
+    await page.getByText('Secret deploy_key replaced').waitFor();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    expect(await page.content()).not.toContain(secretLine);
     await screenshot(page, 'secrets');
 
     for (const path of ['/secrets', '/audit']) {
@@ -194,7 +200,9 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
     await table.getByText('host.pin').waitFor();
     await screenshot(page, 'audit');
     await page.getByLabel('Show').selectOption('secret.');
-    await expect.poll(() => table.getByRole('row').count()).toBe(2);
+    // Set, then replaced from a file: two entries, and nothing else.
+    await expect.poll(() => table.getByRole('row').count()).toBe(3);
+    expect(await table.getByText('secret.put').count()).toBe(2);
     await table.getByRole('button', { name: 'Details' }).first().click();
     await table.getByText('deploy_key').first().waitFor();
 

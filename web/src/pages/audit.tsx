@@ -24,6 +24,13 @@ const FILTERS: { value: string; label: string }[] = [
 
 const PAGE = 50;
 
+/** What the change was made to, as a person reads it: a member's email, a token's name, else the id. */
+function resourceLabel(e: AuditEntry): string | null {
+  const d = e.details ?? {};
+  for (const key of ['email', 'name']) if (typeof d[key] === 'string') return d[key] as string;
+  return e.resource_id;
+}
+
 export function AuditPage() {
   const { can } = useSession();
   const [action, setAction] = useState('');
@@ -107,7 +114,7 @@ export function AuditPage() {
                       </td>
                       <td className={`${TD} hidden max-w-64 truncate md:table-cell`}>
                         <span className="text-slate-500 dark:text-slate-400">{e.resource_type}</span>
-                        {e.resource_id && <span className="ml-1.5 font-mono text-xs">{e.resource_id}</span>}
+                        {resourceLabel(e) && <span className="ml-1.5 font-mono text-xs">{resourceLabel(e)}</span>}
                       </td>
                       <td className={`${TD} hidden font-mono text-xs text-slate-500 lg:table-cell dark:text-slate-400`}>{e.ip ?? '–'}</td>
                       <td className={`${TD} text-right`}>
