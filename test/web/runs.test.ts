@@ -141,6 +141,9 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI: runs', () => {
     await expect.poll(() => count.textContent()).toMatch(/^1 of \d+$/);
     await page.getByRole('button', { name: 'Next match' }).click();
     await expect.poll(() => count.textContent()).toMatch(/^2 of \d+$/);
+    await page.getByLabel('Timestamps').check();
+    await expect.poll(() => log.locator('time').count()).toBeGreaterThan(0);
+    await screenshot(page, 'run-search');
     await page.getByLabel('Search the log').fill('no such text anywhere');
     await expect.poll(() => count.textContent()).toBe('no match');
     await context.close();

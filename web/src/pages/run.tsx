@@ -126,6 +126,9 @@ function RunView({ id }: { id: number }) {
         }
         actions={<RunActions run={r} onRerunWithChanges={can('developer') ? () => setEditing(true) : null} />}
       />
+      <p className="sr-only" aria-live="polite">
+        Run status: {r.status.replace('_', ' ')}
+      </p>
       {can('developer') && <RunNowDialog jobName={r.job_name} open={editing} onOpenChange={setEditing} initialInputs={r.inputs} rerunOf={r.id} />}
       <div className="space-y-6">
         <RunSummary run={r} now={now} />
