@@ -81,26 +81,6 @@ export async function runGet(db: Queryable, projectId: string, runId: number): P
   return rows[0] ?? null;
 }
 
-// name: runsList
-// $1 project id, $2 job name or null, $3 statuses or null, $4 trigger or null,
-// $5 return only ids below this (the cursor) or null, $6 limit, $7 created at or after this
-// time or null, $8 created before this time or null.
-// Keyset pagination on id, newest first: page N costs what page 1 costs (no OFFSET), and
-// runs inserted while paging never shift a page. Each filter is "NULL or matches", so the
-// statement is one fixed text, never assembled from optional clauses.
-const RUNS_LIST_SQL = `
-SELECT ${RUN_COLUMNS}
-  FROM hostrun.runs
- WHERE project_id = $1
-   AND ($2::text IS NULL OR job_name = $2)
-   AND ($3::hostrun.run_status[] IS NULL OR status = ANY ($3))
-   AND ($4::text IS NULL OR trigger = $4)
-   AND ($5::bigint IS NULL OR id < $5)
-   AND ($7::timestamptz IS NULL OR created_at >= $7)
-   AND ($8::timestamptz IS NULL OR created_at < $8)
- ORDER BY id DESC
- LIMIT $6`;
-
 export interface RunsListFilter {
   projectId: string;
   jobName?: string;
@@ -113,15 +93,51 @@ export interface RunsListFilter {
   createdBefore?: Date;
 }
 
-export interface RunsPage {
-  runs: RunRow[];
+// The API's JSON for a run, built by Postgres. Listing 50 runs spent most of its time in
+// Node turning rows into objects (six timestamps each through a date parser) and the objects
+// back into JSON; built in the query, a page is one string per row, spliced into the answer.
+// Timestamps are written as JSON.stringify writes a Date (UTC, milliseconds truncated, "Z"),
+// so both paths give clients the same text for the same run.
+const jsonTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const RUN_JSON = `json_build_object(
+  'id', id, 'project_id', project_id, 'job_id', job_id, 'job_name', job_name, 'job_version', job_version,
+  'parent_run_id', parent_run_id, 'trigger', trigger, 'schedule_id', schedule_id, 'fire_at', ${jsonTime('fire_at')},
+  'inputs', inputs, 'target', target, 'labels', labels, 'status', status, 'priority', priority, 'attempt', attempt,
+  'max_attempts', max_attempts, 'run_after', ${jsonTime('run_after')}, 'worker_id', worker_id,
+  'cancel_requested_at', ${jsonTime('cancel_requested_at')}, 'created_by', created_by, 'created_at', ${jsonTime('created_at')},
+  'claimed_at', ${jsonTime('claimed_at')}, 'started_at', ${jsonTime('started_at')}, 'finished_at', ${jsonTime('finished_at')},
+  'exit_code', exit_code, 'error', error, 'outputs', outputs)`;
+
+// name: runsListJson
+// $1 project id, $2 job name or null, $3 statuses or null, $4 trigger or null,
+// $5 return only ids below this (the cursor) or null, $6 limit, $7 created at or after this
+// time or null, $8 created before this time or null. Rows: (id, the run as JSON text).
+// Keyset pagination on id, newest first: page N costs what page 1 costs (no OFFSET), and
+// runs inserted while paging never shift a page. Each filter is "NULL or matches", so the
+// statement is one fixed text, never assembled from optional clauses.
+const RUNS_LIST_JSON_SQL = `
+SELECT id, ${RUN_JSON}::text AS run
+  FROM hostrun.runs
+ WHERE project_id = $1
+   AND ($2::text IS NULL OR job_name = $2)
+   AND ($3::hostrun.run_status[] IS NULL OR status = ANY ($3))
+   AND ($4::text IS NULL OR trigger = $4)
+   AND ($5::bigint IS NULL OR id < $5)
+   AND ($7::timestamptz IS NULL OR created_at >= $7)
+   AND ($8::timestamptz IS NULL OR created_at < $8)
+ ORDER BY id DESC
+ LIMIT $6`;
+
+export interface RunsPageJson {
+  /** The page's runs as a JSON array, in the shape of RunRow. */
+  json: string;
   /** The id to pass as beforeId for the next page, or null on the last page. */
   nextBeforeId: number | null;
 }
 
-export async function runsList(db: Queryable, filter: RunsListFilter): Promise<RunsPage> {
+export async function runsListJson(db: Queryable, filter: RunsListFilter): Promise<RunsPageJson> {
   // One row more than asked says whether another page exists without a COUNT.
-  const { rows } = await db.query<RunRow>(RUNS_LIST_SQL, [
+  const { rows } = await db.query<{ id: number; run: string }>(RUNS_LIST_JSON_SQL, [
     filter.projectId,
     filter.jobName ?? null,
     filter.statuses && filter.statuses.length > 0 ? filter.statuses : null,
@@ -132,8 +148,8 @@ export async function runsList(db: Queryable, filter: RunsListFilter): Promise<R
     filter.createdBefore ?? null,
   ]);
   const more = rows.length > filter.limit;
-  const runs = more ? rows.slice(0, filter.limit) : rows;
-  return { runs, nextBeforeId: more ? runs[runs.length - 1]!.id : null };
+  const page = more ? rows.slice(0, filter.limit) : rows;
+  return { json: `[${page.map((r) => r.run).join(',')}]`, nextBeforeId: more ? page[page.length - 1]!.id : null };
 }
 
 // name: runStepsList
