@@ -1,10 +1,15 @@
 // Scenario F: the run list API under load with a large history. Runs are inserted with
 // generate_series (finished runs as a worker leaves them: a run_steps row and 4 run_events
-// rows each), the server is started in this process, and autocannon drives
-// GET /api/v1/runs?limit=50 with a project token (viewer) at 50 connections.
+// rows each), the server runs in a child process (bench/api-server.ts), and autocannon drives
+// GET /api/v1/runs?limit=50 from this process with a project token (viewer) at 50 connections.
+//
+// BENCH_F_REUSE=1 keeps a database that already holds the runs (for iterating on the server);
+// BENCH_F_CPU_PROF=<dir> writes a V8 CPU profile of the server process there.
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import pg from 'pg';
 import { createPool } from '../src/db/pool.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { startServer } from '../src/server/http-server.ts';
 import { tokenCreate } from '../src/db/tokens.ts';
 import { recreateDatabase } from './bench-db.ts';
 import { hostrunRequests } from './systems.ts';
@@ -19,6 +24,8 @@ export interface ApiResult {
   max: number;
   errors: number;
   non2xx: number;
+  /** CPU time (user + system) the server process spent per request served while measured. */
+  serverCpuMsPerRequest: number;
   explain: string;
 }
 
@@ -30,12 +37,13 @@ const CHUNK = 250_000;
 
 export async function apiScenario(serverUrl: string, _home: string, o: { runs: number; seconds: number; connections?: number }): Promise<ApiResult> {
   const connections = o.connections ?? 50;
-  const url = await recreateDatabase(serverUrl, 'bench_hostrun_api');
+  const reuse = process.env.BENCH_F_REUSE === '1' && (await runsHeld(serverUrl, 'bench_hostrun_api')) === o.runs;
+  const url = reuse ? databaseUrl(serverUrl, 'bench_hostrun_api') : await recreateDatabase(serverUrl, 'bench_hostrun_api');
   const pool = createPool(url, { max: 10 });
   try {
     await migrate(pool);
     const { noop } = await hostrunRequests(pool);
-    for (let from = 1; from <= o.runs; from += CHUNK) {
+    for (let from = 1; from <= (reuse ? 0 : o.runs); from += CHUNK) {
       const to = Math.min(o.runs, from + CHUNK - 1);
       // The insert trigger records each run's first event; the other three follow.
       await pool.query(
@@ -60,8 +68,7 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
     const { token } = await tokenCreate(pool, { name: 'bench', projectId: noop.projectId, role: 'viewer' });
     const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM hostrun.runs WHERE project_id = $1 ORDER BY id DESC LIMIT 51`, [noop.projectId]);
-    const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return silent; } };
-    const server = await startServer({ pool, databaseUrl: url, port: 0, host: '127.0.0.1', logger: silent as never });
+    const server = await startServerProcess(url);
     try {
       const { default: autocannon } = await peer('autocannon');
       const target = `${server.url}/api/v1/runs?limit=50`;
@@ -69,7 +76,9 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
       const probe = await fetch(target, { headers });
       if (probe.status !== 200) throw new Error(`GET /api/v1/runs answered ${probe.status}: ${await probe.text()}`);
       await autocannon({ url: target, connections, duration: 3, headers });
+      const cpuBefore = await server.cpuMicros();
       const r = await autocannon({ url: target, connections, duration: o.seconds, headers });
+      const cpuMicros = (await server.cpuMicros()) - cpuBefore;
       return {
         runs: o.runs,
         connections,
@@ -80,12 +89,64 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
         max: r.latency.max,
         errors: r.errors + r.timeouts,
         non2xx: r.non2xx,
+        serverCpuMsPerRequest: cpuMicros / 1000 / r.requests.total,
         explain: plan.map((p) => p['QUERY PLAN']).join('\n'),
       };
     } finally {
-      await server.stop(1000);
+      await server.stop();
     }
   } finally {
     await pool.end();
   }
+}
+
+function databaseUrl(serverUrl: string, name: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** How many runs database `name` holds, or -1 when it does not exist yet. */
+async function runsHeld(serverUrl: string, name: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl(serverUrl, name) });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM hostrun.runs');
+    return Number(rows[0]!.n);
+  } catch {
+    return -1;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function startServerProcess(url: string): Promise<{ url: string; cpuMicros(): Promise<number>; stop(): Promise<void> }> {
+  const profileDir = process.env.BENCH_F_CPU_PROF;
+  const child = fork(path.join(import.meta.dirname, 'api-server.ts'), [], {
+    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    env: { ...process.env, DATABASE_URL: url },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const listening = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { type: string; url: string }) => resolve(m.url));
+    child.once('exit', (code) => reject(new Error(`the API server process exited (${code}) before listening`)));
+  });
+  return {
+    url: listening,
+    cpuMicros: () =>
+      new Promise<number>((resolve) => {
+        const onMessage = (m: { type: string; micros: number }) => {
+          if (m.type !== 'cpu') return;
+          child.off('message', onMessage);
+          resolve(m.micros);
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'cpu' });
+      }),
+    async stop() {
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
 }

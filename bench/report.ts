@@ -158,9 +158,9 @@ export async function writeReport(file: string, r: Results, serverUrl: string, s
   if (r.f) {
     const f = r.f;
     L.push(`## F. API: \`GET /api/v1/runs?limit=50\` with ${f0(f.runs)} runs in history (Hostrun only)`, '');
-    L.push(`Runs inserted with generate_series (each with a run_steps row and 4 run_events rows), ANALYZEd; server started in-process (startServer), a project token with the viewer role; autocannon, ${f.connections} connections, ${f.seconds} s, after a 3 s warm-up.`, '');
-    L.push('| requests/s | p50 ms | p99 ms | max ms | errors / non-2xx |', '| --- | --- | --- | --- | --- |');
-    L.push(`| ${f0(f.rps)} | ${f1(f.p50)} | ${f1(f.p99)} | ${f1(f.max)} | ${f.errors} / ${f.non2xx} |`, '');
+    L.push(`Runs inserted with generate_series (each with a run_steps row and 4 run_events rows), ANALYZEd; server in a process of its own (bench/api-server.ts), a project token with the viewer role; autocannon, ${f.connections} connections, ${f.seconds} s, after a 3 s warm-up.`, '');
+    L.push('| requests/s | p50 ms | p99 ms | max ms | errors / non-2xx | server CPU ms per request |', '| --- | --- | --- | --- | --- | --- |');
+    L.push(`| ${f0(f.rps)} | ${f1(f.p50)} | ${f1(f.p99)} | ${f1(f.max)} | ${f.errors} / ${f.non2xx} | ${f.serverCpuMsPerRequest.toFixed(2)} |`, '');
     if (f.explain) L.push('Plan of the list query (EXPLAIN ANALYZE, one run):', '', '```', f.explain, '```', '');
   }
 
