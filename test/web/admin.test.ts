@@ -10,6 +10,10 @@ import { BROWSER_UNAVAILABLE, startUiWorld, type UiWorld } from './world.ts';
 
 const FLAKY = `name: flaky
 runs-on: local
+on:
+  schedule:
+    - cron: "0 * * * *"
+      timezone: Europe/Berlin
 inputs:
   code:
     default: "0"
@@ -61,6 +65,8 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
     await expect.poll(() => page.getByRole('link', { name: `run #${failed}` }).count()).toBe(1);
     await page.getByRole('link', { name: 'flaky' }).first().waitFor();
     await expect.poll(() => page.getByRole('table', { name: 'Recent runs' }).getByRole('row').count()).toBe(4);
+    // Its schedule, in words, with the next fire time (the test server fires nothing).
+    await expect.poll(() => page.getByRole('list', { name: 'Next scheduled runs' }).textContent()).toMatch(/Europe\/Berlin.*in \d+ min|Europe\/Berlin.*in a few seconds|Europe\/Berlin.*in 1 h/);
     // The worker of `hostrun start` is online.
     await expect.poll(() => page.getByLabel('Workers online: 1').count()).toBe(1);
     await screenshot(page, 'dashboard');

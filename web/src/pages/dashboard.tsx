@@ -113,7 +113,7 @@ function DashboardBody({ d }: { d: Dashboard }) {
           {d.failing_jobs.length === 0 ? (
             <p className="text-sm text-slate-500 dark:text-slate-400">No job failed in the last 24 hours.</p>
           ) : (
-            <ul className="divide-y divide-slate-100 dark:divide-slate-800">
+            <ul className="divide-y divide-slate-100 dark:divide-slate-800" aria-label="Failing jobs">
               {d.failing_jobs.map((j) => (
                 <li key={j.job_name} className="flex flex-wrap items-center justify-between gap-2 py-2 first:pt-0 last:pb-0">
                   <div className="min-w-0">
@@ -142,7 +142,7 @@ function DashboardBody({ d }: { d: Dashboard }) {
               Nothing scheduled. Add <Code>on: schedule</Code> to a job to run it on a timetable.
             </p>
           ) : (
-            <ul className="divide-y divide-slate-100 dark:divide-slate-800">
+            <ul className="divide-y divide-slate-100 dark:divide-slate-800" aria-label="Next scheduled runs">
               {d.next_runs.map((n) => (
                 <li key={n.schedule_id} className="flex flex-wrap items-center justify-between gap-2 py-2 first:pt-0 last:pb-0">
                   <div className="min-w-0">
