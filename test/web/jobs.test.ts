@@ -120,7 +120,8 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     await page.keyboard.type('"description": "Installs the Tizen app on a TV",');
     await page.getByText('✓ Valid').waitFor();
     expect(await page.locator('.cm-line').nth(2).textContent()).toBe('  "description": "Installs the Tizen app on a TV",');
-    await page.getByRole('button', { name: 'Save new version' }).click();
+    expect(await page.getByRole('button', { name: 'Save new version' }).isEnabled()).toBe(true);
+    await page.keyboard.press('Control+s'); // the same as the button
     await page.getByRole('status').filter({ hasText: 'Saved version 2' }).waitFor();
     await expect.poll(async () => (await w.api('GET', '/jobs/Test')).body.version).toBe(2);
     await page.getByText('Installs the Tizen app on a TV').first().waitFor();
@@ -157,6 +158,15 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     expect(await diff.locator('[data-diff="add"]').allTextContents()).toEqual(['added: +  "description": "Installs the Tizen app on a TV",']);
     expect(await diff.locator('[data-diff="del"]').count()).toBe(0);
     await screenshot(page, 'versions-diff');
+
+    // Unsaved edits survive a look at another tab.
+    await page.getByRole('tab', { name: 'Definition' }).click();
+    await endOfLine(page, '"whoami"');
+    await page.keyboard.insertText(' ');
+    await page.getByRole('tab', { name: 'Versions' }).click();
+    await page.getByRole('tab', { name: 'Definition' }).click();
+    expect(await page.locator('.cm-line', { hasText: '"whoami"' }).textContent()).toBe('      "run": "whoami" ');
+    await editor(page).press('Control+z');
 
     await page.getByRole('tab', { name: 'Recent runs' }).click();
     const runs = page.getByRole('table', { name: 'Recent runs' });

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, errorMessage } from '../api/client.ts';
 import { applyJob, validateSpec, type ApplyResult, type ValidateResult, type ValidationError } from '../api/jobs.ts';
 import { useToast } from './toast.tsx';
-import { Button } from './ui.tsx';
+import { Button, Kbd } from './ui.tsx';
 import { YamlEditor } from './yaml-editor.tsx';
 
 // The editor of a job definition with its validation and its Save, used by /jobs/new and the
@@ -75,6 +75,14 @@ export function JobSpecEditor({
   const canSave = !readOnly && !saving && source.trim() !== '' && check.state === 'done' && check.result.valid && (dirty || !currentName);
   const renames = currentName !== undefined && summary !== undefined && summary.name !== currentName;
 
+  // Leaving the page (reload, another site) with unsaved edits asks first.
+  useEffect(() => {
+    if (readOnly || !dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty, readOnly]);
+
   const save = async () => {
     if (!canSave) return;
     setSaving(true);
@@ -95,7 +103,7 @@ export function JobSpecEditor({
 
   return (
     <div className="space-y-3">
-      <YamlEditor value={source} onChange={setSource} label="Job definition (YAML)" errors={errors} readOnly={readOnly} focusLine={jump} />
+      <YamlEditor value={source} onChange={setSource} onSave={() => void save()} label="Job definition (YAML)" errors={errors} readOnly={readOnly} focusLine={jump} />
       {!readOnly && (
         <div className="flex flex-wrap items-start gap-3">
           <div className="min-w-0 flex-1 text-sm" aria-live="polite">
@@ -104,6 +112,9 @@ export function JobSpecEditor({
           <Button variant="primary" onClick={() => void save()} disabled={!canSave} aria-describedby="spec-save-why">
             {saving ? 'Saving…' : currentName ? 'Save new version' : 'Create job'}
           </Button>
+          <span className="hidden w-full text-right text-xs text-slate-500 sm:block dark:text-slate-400">
+            <Kbd>Ctrl</Kbd>+<Kbd>S</Kbd> saves · <Kbd>Esc</Kbd> then <Kbd>Tab</Kbd> leaves the editor
+          </span>
         </div>
       )}
       {!readOnly && (

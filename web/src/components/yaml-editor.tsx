@@ -137,6 +137,8 @@ export function diagnosticsFor(doc: Text, errors: readonly ValidationError[]): D
 export interface YamlEditorProps {
   value: string;
   onChange?: (value: string) => void;
+  /** Ctrl/Cmd+S. */
+  onSave?: () => void;
   /** The accessible name of the text area. */
   label: string;
   errors?: readonly ValidationError[];
@@ -146,11 +148,13 @@ export interface YamlEditorProps {
   minHeight?: string;
 }
 
-export function YamlEditor({ value, onChange, label, errors = [], readOnly = false, focusLine = null, minHeight = '22rem' }: YamlEditorProps) {
+export function YamlEditor({ value, onChange, onSave, label, errors = [], readOnly = false, focusLine = null, minHeight = '22rem' }: YamlEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
+  const onSaveRef = useRef(onSave);
+  onSaveRef.current = onSave;
   const editable = useRef(new Compartment());
 
   useEffect(() => {
@@ -167,6 +171,7 @@ export function YamlEditor({ value, onChange, label, errors = [], readOnly = fal
       historyField,
       tabEscapesField,
       editingKeys,
+      keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (onSaveRef.current?.(), true) }]),
       EditorState.tabSize.of(2),
       theme,
       EditorView.lineWrapping,

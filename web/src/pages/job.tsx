@@ -127,7 +127,8 @@ function JobView({ job }: { job: Job }) {
         <Tabs.Content value="overview">
           <JobOverview job={job} />
         </Tabs.Content>
-        <Tabs.Content value="definition">
+        {/* Kept mounted while another tab is shown, so unsaved edits survive a look at Versions. */}
+        <Tabs.Content value="definition" forceMount className="data-[state=inactive]:hidden">
           {!developer && <p className="mb-3 text-sm text-slate-500 dark:text-slate-400">Read only: developers can change the definition.</p>}
           <JobSpecEditor
             initial={job.source}
