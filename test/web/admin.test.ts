@@ -134,6 +134,7 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
     await dialog.getByLabel('Port').fill(String(sshd.port));
     await dialog.getByLabel('Labels').fill('test, loopback');
     await dialog.getByLabel('Key secret').selectOption('deploy_key');
+    await screenshot(page, 'host-add-form');
     await dialog.getByRole('button', { name: 'Add host and read its key' }).click();
 
     // The key is shown, and nothing is pinned until the person confirms it.
@@ -184,6 +185,7 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI admin pages', () => {
     const shown = page.getByRole('dialog');
     await shown.getByText('you will not see it again').waitFor();
     const token = await shown.getByLabel('Token').inputValue();
+    await screenshot(page, 'token-created');
     expect(token.length).toBeGreaterThan(20);
     await shown.getByRole('button', { name: 'I have copied it' }).click();
     await page.getByRole('table', { name: 'Project tokens' }).getByRole('row').filter({ hasText: 'ci-deploy' }).waitFor();

@@ -17,7 +17,7 @@ export function CopyButton({ value, label = 'Copy', targetId }: { value: string;
     }
   };
   return (
-    <Button size="sm" onClick={() => void copy()} aria-live="polite">
+    <Button onClick={() => void copy()} aria-live="polite">
       {copied ? 'Copied' : label}
     </Button>
   );
