@@ -290,6 +290,11 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI: runs', () => {
     expect(text.split('\n').slice(0, 2)).toEqual(['1', '2']);
     expect(text.trimEnd().split('\n')).toHaveLength(6000);
 
+    // Lines not shown are searched on the server.
+    await page.getByLabel('Search the log').fill('17');
+    await page.getByText('“17” also appears earlier in the log, in lines not shown here.').waitFor();
+    await page.getByLabel('Search the log').fill('');
+
     // Scrolling up stops following; the Follow button brings the newest line back.
     await log.evaluate((el) => (el.scrollTop = 0));
     await page.getByRole('button', { name: 'Follow', exact: true }).waitFor();

@@ -103,6 +103,11 @@ export function runLogsTail(id: number, signal?: AbortSignal): Promise<{ status:
   return api.get(`/runs/${id}/logs/tail`, { limit: LOG_PAGE }, signal);
 }
 
+/** Rows of a log containing `q` (case-insensitive), from its start. */
+export function runLogsSearch(id: number, q: string, signal?: AbortSignal): Promise<{ lines: LogRow[] }> {
+  return api.get(`/runs/${id}/logs`, { q, limit: LOG_PAGE }, signal);
+}
+
 export function runCancel(id: number): Promise<RunDetail> {
   return api.post<RunDetail>(`/runs/${id}/cancel`);
 }

@@ -1,4 +1,6 @@
+import { useQuery } from '@tanstack/react-query';
 import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { runLogsSearch } from '../api/runs.ts';
 import { styleProps, type AnsiSegment } from './ansi.ts';
 import { MAX_LINES, type LogLine, type RunLogState } from './run-log-stream.ts';
 import { Button, Input } from './ui.tsx';
@@ -17,11 +19,13 @@ interface Match {
 }
 
 export function LogView({
+  runId,
   log,
   stepNames,
   downloadUrl,
   running,
 }: {
+  runId: number;
   log: RunLogState;
   stepNames: Map<number, string>;
   downloadUrl: string;
@@ -89,6 +93,27 @@ export function LogView({
   }, [matches]);
 
   const dropped = log.total - log.lines.length;
+  // Lines not kept in the page are searched on the server: how many of its rows match.
+  const firstShown = log.lines[0]?.seq ?? 0;
+  const hidden = useQuery({
+    queryKey: ['run-log-search', runId, deferredQuery],
+    queryFn: ({ signal }) => runLogsSearch(runId, deferredQuery, signal),
+    enabled: deferredQuery.length > 0 && (dropped > 0 || log.earlier),
+    staleTime: 30_000,
+  });
+  // The first row shown may be cut: its lines before the first one shown count as not shown.
+  const firstPart = Number(log.lines[0]?.key.split(':')[1] ?? 0);
+  const hiddenRows = hidden.data
+    ? hidden.data.lines.filter(
+        (l) =>
+          l.seq < firstShown ||
+          (l.seq === firstShown &&
+            l.text
+              .split('\n')
+              .slice(0, firstPart)
+              .some((t) => t.toLowerCase().includes(deferredQuery))),
+      ).length
+    : 0;
   const rows: ReactNode[] = [];
   let prevStep: number | null | undefined = undefined;
   let prevAttempt: number | undefined = undefined;
@@ -190,6 +215,11 @@ export function LogView({
           <a href={downloadUrl} download className="font-medium underline">
             Download the full log
           </a>
+          {hiddenRows > 0 && (
+            <span className="block">
+              “{deferredQuery}” also appears earlier in the log, in lines not shown here.
+            </span>
+          )}
         </p>
       )}
       <div className="dark">

@@ -160,7 +160,7 @@ function RunView({ id }: { id: number }) {
             </Card>
           </div>
           <div className="order-2 min-w-0 lg:order-none lg:col-span-2">
-            <LogView log={log} stepNames={stepNames} downloadUrl={logDownloadUrl(r.id, project.slug)} running={active} />
+            <LogView runId={r.id} log={log} stepNames={stepNames} downloadUrl={logDownloadUrl(r.id, project.slug)} running={active} />
           </div>
         </div>
       </div>
