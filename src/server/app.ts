@@ -22,6 +22,7 @@ import { projectsRoutes } from './projects-routes.ts';
 import { reportsRoutes } from './reports-routes.ts';
 import { REPORTS_OPERATIONS } from './route-catalog.ts';
 import { pollingRunFeed, type RunFeed } from './run-feed.ts';
+import { runUiRoutes } from './run-ui-routes.ts';
 import { runsRoutes } from './runs-routes.ts';
 import { schedulesRoutes } from './schedules-routes.ts';
 import { secretsRoutes } from './secrets-routes.ts';
@@ -97,6 +98,7 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
     tokensRoutes(deps),
     jobsRoutes(deps),
     runsRoutes(deps),
+    runUiRoutes(deps),
     artifactsRoutes(deps),
     schedulesRoutes(deps),
     eventsRoutes(deps),

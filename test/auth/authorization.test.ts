@@ -77,6 +77,8 @@ const TABLE: Record<string, Entry> = {
   'GET /api/v1/runs/:id/logs': { min: 'viewer', url: `${RUN}/logs`, resource: true },
   'GET /api/v1/runs/:id/logs/download': { min: 'viewer', url: `${RUN}/logs/download`, resource: true },
   'GET /api/v1/runs/:id/logs/stream': { min: 'viewer', url: `${RUN}/logs/stream`, resource: true },
+  'GET /api/v1/runs/:id/logs/tail': { min: 'viewer', url: `${RUN}/logs/tail`, resource: true },
+  'GET /api/v1/projects/:slug/runs/:id/logs/download': { min: 'viewer', url: '/api/v1/projects/alpha/runs/999999/logs/download', resource: true },
   'GET /api/v1/runs/:id/events': { min: 'viewer', url: `${RUN}/events`, resource: true },
   'POST /api/v1/runs/:id/cancel': { min: 'developer', url: `${RUN}/cancel`, resource: true },
   'POST /api/v1/runs/:id/rerun': { min: 'developer', url: `${RUN}/rerun`, resource: true },
