@@ -228,6 +228,12 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
       await screenshot(other.page, opts.name.replace('jobs-list', 'job-editor'));
       await other.context.close();
     }
+
+    // Run straight from the list: the same dialog.
+    await page.getByRole('button', { name: 'Run nightly-backup now' }).click();
+    await page.getByRole('dialog', { name: 'Run nightly-backup' }).getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    expect((await w.api('GET', `/runs/${/\/runs\/(\d+)$/.exec(page.url())![1]}`)).body.job_name).toBe('nightly-backup');
   });
 
   it('pauses and resumes a schedule, shows a webhook URL to copy, and deletes a job after confirmation', async () => {
@@ -263,6 +269,7 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     await vp.goto(`${w.url}/jobs`);
     await vp.getByRole('link', { name: 'Test', exact: true }).waitFor();
     expect(await vp.getByRole('link', { name: 'New job' }).count()).toBe(0);
+    expect(await vp.getByRole('button', { name: /^Run .* now$/ }).count()).toBe(0);
 
     await vp.getByRole('link', { name: 'Test', exact: true }).click();
     await vp.getByTestId('schedule-words').waitFor();

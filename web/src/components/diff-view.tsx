@@ -23,7 +23,7 @@ const ROW: Record<Kind, string> = {
 export function DiffView({ unified, label }: { unified: string; label: string }) {
   const lines = unified.replace(/\n$/, '').split('\n');
   return (
-    <div role="region" aria-label={label} className="overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800">
+    <div role="region" aria-label={label} className="relative overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800">
       <pre className="min-w-full py-2 font-mono text-xs leading-6">
         {lines.map((line, i) => {
           const kind = kindOf(line);

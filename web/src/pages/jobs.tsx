@@ -1,16 +1,18 @@
+import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useJobs, type JobListItem } from '../api/jobs.ts';
 import { useSession } from '../app/session.tsx';
+import { RunNowDialog } from '../components/run-now-dialog.tsx';
 import { ScheduleWords } from '../components/schedule-words.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
 import { Time } from '../components/time.tsx';
-import { Code, EmptyState, ErrorPanel, Input, PageHeader, Select, Spinner, Table, TD, TH } from '../components/ui.tsx';
+import { Button, Code, EmptyState, ErrorPanel, Input, PageHeader, Select, Spinner, Table, TD, TH } from '../components/ui.tsx';
 
 // /jobs: every job of the project with the state of its last run and when it next fires.
 // Search and filters live in the URL, so a filtered list can be bookmarked and shared.
 
 const STATE_FILTERS = [
-  { value: '', label: 'Enabled and disabled' },
+  { value: '', label: 'All jobs' },
   { value: 'enabled', label: 'Enabled' },
   { value: 'disabled', label: 'Disabled' },
 ];
@@ -44,6 +46,7 @@ export function JobsPage() {
   const { can } = useSession();
   const jobs = useJobs();
   const [params, setParams] = useSearchParams();
+  const [runJob, setRunJob] = useState<string | null>(null);
   const q = params.get('q') ?? '';
   const state = params.get('state') ?? '';
   const last = params.get('last') ?? '';
@@ -129,18 +132,19 @@ export function JobsPage() {
               </button>
             </EmptyState>
           ) : (
-            <JobsTable jobs={shown} />
+            <JobsTable jobs={shown} onRun={can('developer') ? setRunJob : null} />
           )}
           <p className="mt-3 text-xs text-slate-500 dark:text-slate-400" aria-live="polite">
             {filtered ? `${shown.length} of ${all.length} jobs` : `${all.length} ${all.length === 1 ? 'job' : 'jobs'}`}
           </p>
         </>
       )}
+      {runJob !== null && <RunNowDialog jobName={runJob} open onOpenChange={(open) => !open && setRunJob(null)} />}
     </>
   );
 }
 
-function JobsTable({ jobs }: { jobs: JobListItem[] }) {
+function JobsTable({ jobs, onRun }: { jobs: JobListItem[]; onRun: ((name: string) => void) | null }) {
   return (
     <Table label="Jobs">
       <thead className="bg-slate-50 dark:bg-slate-900/60">
@@ -157,12 +161,18 @@ function JobsTable({ jobs }: { jobs: JobListItem[] }) {
           <th scope="col" className={`${TH} hidden sm:table-cell`}>
             Next run
           </th>
+          {onRun && (
+            // relative: keeps the screen-reader-only label inside the table's scroll area on a phone.
+            <th scope="col" className={`${TH} relative hidden sm:table-cell`}>
+              <span className="sr-only">Actions</span>
+            </th>
+          )}
         </tr>
       </thead>
       <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
         {jobs.map((j) => (
           <tr key={j.id} className="hover:bg-slate-50 dark:hover:bg-slate-800/40">
-            <td className={`${TD} max-w-xs`}>
+            <td className={`${TD} max-w-[13rem] sm:max-w-xs`}>
               <div className="flex items-center gap-2">
                 <Link to={`/jobs/${encodeURIComponent(j.name)}`} className="truncate font-medium text-indigo-700 hover:underline dark:text-indigo-300">
                   {j.name}
@@ -200,6 +210,13 @@ function JobsTable({ jobs }: { jobs: JobListItem[] }) {
             <td className={`${TD} hidden whitespace-nowrap sm:table-cell`}>
               {j.next_fire_at ? <Time at={j.next_fire_at} /> : <span className="text-slate-400">{!j.enabled && j.schedules.length > 0 ? 'off (disabled)' : '–'}</span>}
             </td>
+            {onRun && (
+              <td className={`${TD} hidden w-0 text-right sm:table-cell`}>
+                <Button size="sm" onClick={() => onRun(j.name)} disabled={!j.enabled} aria-label={`Run ${j.name} now`} title={j.enabled ? undefined : 'Enable the job to run it'}>
+                  Run
+                </Button>
+              </td>
+            )}
           </tr>
         ))}
       </tbody>
