@@ -141,7 +141,22 @@ describe.skipIf(BROWSER_UNAVAILABLE)('jobs pages', () => {
     expect(await ip.getAttribute('aria-invalid')).toBe('true');
     expect((await w.api('GET', '/runs')).body.runs).toHaveLength(0);
 
+    await screenshot(page, 'run-now-dialog-error');
+
+    // What only the API can refuse is shown in the dialog, at the field it names.
+    await page.route('**/api/v1/jobs/Test/runs', (route) =>
+      route.fulfill({
+        status: 400,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'invalid_input', message: 'invalid inputs: inputs.ip: not reachable', details: [{ path: 'inputs.ip', message: 'not reachable from here' }] } }),
+      }),
+    );
     await ip.fill('10.0.0.7');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await dialog.getByText('not reachable from here').waitFor();
+    await dialog.getByRole('alert').filter({ hasText: 'invalid inputs: inputs.ip: not reachable' }).waitFor();
+    await page.unroute('**/api/v1/jobs/Test/runs');
+
     await dialog.getByRole('button', { name: 'Start run' }).click();
     await page.getByRole('status').filter({ hasText: 'Run queued' }).waitFor();
     await page.waitForURL(/\/runs\/\d+$/);

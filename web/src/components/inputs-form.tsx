@@ -46,7 +46,7 @@ export function checkFormValues(inputs: Record<string, InputSpec>, values: FormV
     }
     let value: InputValue = text;
     if (spec.type === 'number') {
-      if (!NUMBER_TEXT.test(text.trim())) {
+      if (!NUMBER_TEXT.test(text.trim()) || !Number.isFinite(Number(text.trim()))) {
         errors[name] = 'Must be a number';
         continue;
       }
