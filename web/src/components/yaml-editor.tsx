@@ -106,7 +106,8 @@ const tabEscapesField = StateField.define<boolean>({
   create: () => false,
   update: (v, tr) => {
     for (const e of tr.effects) if (e.is(setTabEscape)) return e.value;
-    return tr.docChanged ? false : v;
+    // Typing or moving the cursor (a click back into the editor) makes Tab indent again.
+    return tr.docChanged || tr.selection ? false : v;
   },
 });
 
