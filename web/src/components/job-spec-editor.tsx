@@ -1,10 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { ApiError, errorMessage } from '../api/client.ts';
 import { applyJob, validateSpec, type ApplyResult, type ValidateResult, type ValidationError } from '../api/jobs.ts';
 import { useToast } from './toast.tsx';
-import { Button, Kbd } from './ui.tsx';
-import { YamlEditor } from './yaml-editor.tsx';
+import { Button, Kbd, Spinner } from './ui.tsx';
+
+// CodeMirror is most of the bundle's weight and only these pages need it: loaded on demand.
+const YamlEditor = lazy(() => import('./yaml-editor.tsx').then((m) => ({ default: m.YamlEditor })));
 
 // The editor of a job definition with its validation and its Save, used by /jobs/new and the
 // job page's Definition tab. Validation is the API's own dry-run apply (POST /jobs/validate),
@@ -103,7 +105,9 @@ export function JobSpecEditor({
 
   return (
     <div className="space-y-3">
-      <YamlEditor value={source} onChange={setSource} onSave={() => void save()} label="Job definition (YAML)" errors={errors} readOnly={readOnly} focusLine={jump} />
+      <Suspense fallback={<Spinner label="Loading the editor" />}>
+        <YamlEditor value={source} onChange={setSource} onSave={() => void save()} label="Job definition (YAML)" errors={errors} readOnly={readOnly} focusLine={jump} />
+      </Suspense>
       {!readOnly && (
         <div className="flex flex-wrap items-start gap-3">
           <div className="min-w-0 flex-1 text-sm" aria-live="polite">
