@@ -5,7 +5,9 @@ import { startScheduler } from '../src/scheduler/scheduler.ts';
 
 const url = process.env.DATABASE_URL!;
 const pool = createPool(url, { max: 4, applicationName: 'bench-scheduler' });
-const scheduler = await startScheduler({ pool, databaseUrl: url });
+// HOSTRUN_SCHEDULER_BATCH: an experiment knob (the product default is used when unset).
+const batchSize = process.env.HOSTRUN_SCHEDULER_BATCH ? Number(process.env.HOSTRUN_SCHEDULER_BATCH) : undefined;
+const scheduler = await startScheduler({ pool, databaseUrl: url, batchSize });
 const baseline = process.cpuUsage();
 process.on('disconnect', () => process.exit(0));
 process.on('message', (m: { type: string }) => {

@@ -47,7 +47,7 @@ export async function schedulerScenario(
     );
     await pool.query('VACUUM ANALYZE hostrun.schedules');
     const children = Array.from({ length: instances }, () =>
-      fork(ENTRY, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      fork(ENTRY, [], { execArgv: ['--import', 'tsx', ...profileArgs()], env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );
     await Promise.all(children.map((c) => new Promise<void>((resolve, reject) => {
       c.once('message', () => resolve());
@@ -89,4 +89,10 @@ export async function schedulerScenario(
   } finally {
     await pool.end();
   }
+}
+
+/** BENCH_D_CPU_PROF=<dir>: a V8 CPU profile of each scheduler process, written there. */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_D_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }

@@ -18,7 +18,7 @@ import type { ScheduleTiming } from '../core/cron.ts';
 // validateRunInputs is to be re-exported by core/spec.ts; inputs.ts is where it lives.
 import { validateRunInputs } from '../core/inputs.ts';
 import { runShape, runsEnqueue, type EnqueueRequest } from '../queue/enqueue.ts';
-import { planFires, type MisfirePolicy } from './fire-plan.ts';
+import { planFires, type FirePlan, type MisfirePolicy } from './fire-plan.ts';
 
 export interface SchedulerLogger {
   info(obj: object, msg?: string): void;
@@ -112,11 +112,21 @@ function errorInfo(err: unknown): { code?: string; message: string } {
  * inputs no longer fit) still moves on to its next fire time: one bad row must not come back
  * on every pass, nor hold up the others.
  */
-function planSchedule(s: DueSchedule, now: Date, logger: SchedulerLogger): Pending | Advance {
+function planSchedule(s: DueSchedule, now: Date, plans: Map<string, FirePlan>, logger: SchedulerLogger): Pending | Advance {
   const timing: ScheduleTiming = { cron: s.cron, everySeconds: s.every_seconds, timezone: s.timezone, anchorAt: s.anchor_at };
   let plan;
   try {
-    plan = planFires(timing, s.misfire_policy, s.next_fire_at, now);
+    // planFires is pure, and schedules due together mostly share their timing ("0 * * * *" in
+    // one time zone): each distinct plan is worked out once per pass. Cron arithmetic was most
+    // of the scheduler's CPU time (a profile under scenario D: 10,000 schedules due at once).
+    // The anchor only places interval schedules; cron schedules made at different times share.
+    const anchor = s.every_seconds === null ? '' : s.anchor_at.getTime();
+    const key = [s.cron, s.every_seconds, s.timezone, anchor, s.misfire_policy, s.next_fire_at.getTime()].join('\u0000');
+    plan = plans.get(key);
+    if (!plan) {
+      plan = planFires(timing, s.misfire_policy, s.next_fire_at, now);
+      plans.set(key, plan);
+    }
   } catch (err) {
     // Only a row written around schedulesSyncForJob gets here (it validates every expression).
     // Parked with no next fire time until the job is applied again.
@@ -192,8 +202,9 @@ export async function schedulesFireDue(
 
     const pending: Pending[] = [];
     const advances: Advance[] = [];
+    const plans = new Map<string, FirePlan>();
     for (const s of due.rows) {
-      const planned = planSchedule(s, now, logger);
+      const planned = planSchedule(s, now, plans, logger);
       if ('requests' in planned) {
         pending.push(planned);
         advances.push(planned.advance);

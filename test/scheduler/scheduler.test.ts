@@ -201,6 +201,22 @@ describe('scheduler', () => {
     );
   });
 
+  it('schedules due in one pass share a plan only when their timing is the same', async () => {
+    keepDatabaseOnFailure();
+    // Two 15m intervals made 5 minutes apart fire on their own grids; two cron schedules with
+    // the same expression, made at different times, fire at the same minute.
+    const first = new ManualClock(at('2026-07-01T10:00:00Z'));
+    const a = await jobInsert(db.pool, jobSpec('grid-a', [scheduleSpec({ every: '15m' }), scheduleSpec({ cron: '*/15 * * * *' })]), first.now());
+    const b = await jobInsert(db.pool, jobSpec('grid-b', [scheduleSpec({ every: '15m' }), scheduleSpec({ cron: '*/15 * * * *' })]), at('2026-07-01T10:05:00Z'));
+    const clock = new ManualClock(at('2026-07-01T10:20:30Z'));
+    const s = await scheduler(clock);
+    expect(await s.tick()).toBe(4);
+    expect(await fireTimesOf(db.pool, a.scheduleIds[0]!)).toEqual(['2026-07-01T10:15:00.000Z']);
+    expect(await fireTimesOf(db.pool, b.scheduleIds[0]!)).toEqual(['2026-07-01T10:20:00.000Z']);
+    expect(await fireTimesOf(db.pool, a.scheduleIds[1]!)).toEqual(['2026-07-01T10:15:00.000Z']);
+    expect(await fireTimesOf(db.pool, b.scheduleIds[1]!)).toEqual(['2026-07-01T10:15:00.000Z']);
+  });
+
   it('pausing stops firing; resuming does not backfill (even with misfire all)', async () => {
     keepDatabaseOnFailure();
     const clock = new ManualClock(at('2026-06-01T10:00:00Z'));
