@@ -1,7 +1,8 @@
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { yaml } from '@codemirror/lang-yaml';
 import { bracketMatching, HighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
 import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
-import { Compartment, EditorState, StateEffect, StateField, Transaction, type ChangeSet, type Extension, type Text } from '@codemirror/state';
+import { Compartment, EditorState, Transaction, type Extension, type Text } from '@codemirror/state';
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import { useEffect, useRef } from 'react';
@@ -10,10 +11,8 @@ import type { ValidationError } from '../api/jobs.ts';
 // The job definition editor: CodeMirror 6 with YAML highlighting, and the API's validation
 // problems drawn at their line (gutter marker and underline) as the spec is typed. The parent
 // owns the text and the validation (one debounced POST /jobs/validate); this only shows them.
-//
-// @codemirror/commands is not installed, so the few commands a YAML editor cannot do without
-// are here: undo/redo, Enter keeping the indentation, and Tab indenting (Escape, then Tab,
-// leaves the editor, so the keyboard is never trapped).
+// Tab indents (YAML is indentation); Escape then Tab moves focus on, so the keyboard is never
+// trapped (CodeMirror's tab focus mode, as the WAI-ARIA practice for code editors asks).
 
 // Colours as Tailwind classes, so light and dark mode follow the page.
 const highlight = HighlightStyle.define([
@@ -39,86 +38,6 @@ const theme = EditorView.theme({
   '.cm-tooltip': { backgroundColor: 'var(--cm-tip-bg)', color: 'var(--cm-tip-fg)', border: '1px solid var(--cm-tip-border)', borderRadius: '6px' },
   '.cm-diagnostic-error': { borderLeftColor: 'var(--color-red-600)' },
 });
-
-// ---- A small undo history (inverted change sets, grouped while typing) -------------------
-
-interface History {
-  done: { changes: ChangeSet; at: number }[];
-  undone: ChangeSet[];
-}
-const historyEffect = StateEffect.define<'undo' | 'redo'>();
-const GROUP_MS = 600;
-
-const historyField = StateField.define<History>({
-  create: () => ({ done: [], undone: [] }),
-  update(h, tr) {
-    const effect = tr.effects.find((e) => e.is(historyEffect))?.value as 'undo' | 'redo' | undefined;
-    if (effect === 'undo') return { done: h.done.slice(0, -1), undone: [...h.undone, tr.changes.invert(tr.startState.doc)] };
-    if (effect === 'redo') return { done: [...h.done, { changes: tr.changes.invert(tr.startState.doc), at: 0 }], undone: h.undone.slice(0, -1) };
-    if (!tr.docChanged || tr.annotation(Transaction.addToHistory) === false) return h;
-    const inverse = tr.changes.invert(tr.startState.doc);
-    const last = h.done[h.done.length - 1];
-    const now = Date.now();
-    // Keystrokes in quick succession undo together, like a word at a time.
-    if (last && now - last.at < GROUP_MS) return { done: [...h.done.slice(0, -1), { changes: inverse.compose(last.changes), at: now }], undone: [] };
-    return { done: [...h.done, { changes: inverse, at: now }].slice(-200), undone: [] };
-  },
-});
-
-function undo(view: EditorView): boolean {
-  const last = view.state.field(historyField).done.at(-1);
-  if (!last) return false;
-  view.dispatch({ changes: last.changes, effects: historyEffect.of('undo'), scrollIntoView: true });
-  return true;
-}
-
-function redo(view: EditorView): boolean {
-  const last = view.state.field(historyField).undone.at(-1);
-  if (!last) return false;
-  view.dispatch({ changes: last, effects: historyEffect.of('redo'), scrollIntoView: true });
-  return true;
-}
-
-/** Enter keeps the line's indentation, and indents once more after `key:` or `- key:`. */
-function newlineKeepIndent(view: EditorView): boolean {
-  const { state } = view;
-  const range = state.selection.main;
-  const line = state.doc.lineAt(range.head);
-  const before = line.text.slice(0, range.head - line.from);
-  let indent = /^\s*/.exec(line.text)?.[0] ?? '';
-  if (/:\s*$/.test(before)) indent += '  ';
-  // After `- run: x` the next key of the same list item lines up with `run`.
-  else if (/^\s*-\s+\S/.test(before)) indent += '  ';
-  view.dispatch(state.update({ changes: { from: range.from, to: range.to, insert: '\n' + indent }, selection: { anchor: range.from + 1 + indent.length }, scrollIntoView: true, userEvent: 'input' }));
-  return true;
-}
-
-function indentTwo(view: EditorView): boolean {
-  const range = view.state.selection.main;
-  view.dispatch(view.state.update({ changes: { from: range.from, to: range.to, insert: '  ' }, selection: { anchor: range.from + 2 }, userEvent: 'input' }));
-  return true;
-}
-
-// Tab indents until Escape is pressed; then Tab moves focus on, as the WAI-ARIA practice for
-// code editors asks.
-const setTabEscape = StateEffect.define<boolean>();
-const tabEscapesField = StateField.define<boolean>({
-  create: () => false,
-  update: (v, tr) => {
-    for (const e of tr.effects) if (e.is(setTabEscape)) return e.value;
-    // Typing or moving the cursor (a click back into the editor) makes Tab indent again.
-    return tr.docChanged || tr.selection ? false : v;
-  },
-});
-
-const editingKeys = keymap.of([
-  { key: 'Mod-z', run: undo, preventDefault: true },
-  { key: 'Mod-y', run: redo, preventDefault: true },
-  { key: 'Mod-Shift-z', run: redo, preventDefault: true },
-  { key: 'Enter', run: newlineKeepIndent },
-  { key: 'Escape', run: (view) => (view.dispatch({ effects: setTabEscape.of(true) }), false) },
-  { key: 'Tab', run: (view) => (view.state.field(tabEscapesField) ? false : indentTwo(view)) },
-]);
 
 // ---- Diagnostics from the API's validation errors ------------------------------------------
 
@@ -169,10 +88,8 @@ export function YamlEditor({ value, onChange, onSave, label, errors = [], readOn
       yaml(),
       syntaxHighlighting(highlight),
       lintGutter(),
-      historyField,
-      tabEscapesField,
-      editingKeys,
-      keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (onSaveRef.current?.(), true) }]),
+      history(),
+      keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (onSaveRef.current?.(), true) }, ...defaultKeymap, ...historyKeymap, indentWithTab]),
       EditorState.tabSize.of(2),
       theme,
       EditorView.lineWrapping,
