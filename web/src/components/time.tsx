@@ -46,7 +46,9 @@ export function Time({ at, now }: { at: string | null | undefined; now?: number 
   if (!at) return <span className="text-slate-400">–</span>;
   return (
     <time dateTime={at} title={new Date(at).toLocaleString()}>
-      {relative(at, now ?? tick)}
+      {/* The tick only forces a refresh; the time itself is read now, or a row created a
+          moment ago would read "in a few seconds" until the next tick. */}
+      {relative(at, now ?? Math.max(tick, Date.now()))}
     </time>
   );
 }
