@@ -108,6 +108,9 @@ const hostrun: SystemDef = {
   postgres: true,
   async open(databaseUrl) {
     const pool = createPool(databaseUrl, { max: 8, applicationName: 'bench-producer' });
+    // Counting and statistics on connections of their own: in scenario C the producer's pool
+    // can hold thousands of waiting enqueues, and a query queued behind them timed out.
+    const inspector = createPool(databaseUrl, { max: 2, applicationName: 'bench-inspector' });
     await migrate(pool);
     const requests = await hostrunRequests(pool);
     return {
@@ -119,13 +122,13 @@ const hostrun: SystemDef = {
         await runsEnqueue(pool, [{ ...requests[task], inputs: { k } }]);
       },
       async unfinished() {
-        const { rows } = await pool.query<{ n: string }>(
+        const { rows } = await inspector.query<{ n: string }>(
           `SELECT (SELECT count(*) FROM hostrun.runs WHERE status = 'queued') + (SELECT count(*) FROM hostrun.runs WHERE status IN ('claimed', 'running')) AS n`,
         );
         return Number(rows[0]!.n);
       },
       async lastFinishedAt() {
-        const { rows } = await pool.query<{ t: Date | null; bad: string }>(
+        const { rows } = await inspector.query<{ t: Date | null; bad: string }>(
           `SELECT max(finished_at) AS t, count(*) FILTER (WHERE status <> 'succeeded') AS bad FROM hostrun.runs`,
         );
         if (Number(rows[0]!.bad) > 0) throw new Error(`${rows[0]!.bad} Hostrun runs did not succeed`);
@@ -135,8 +138,11 @@ const hostrun: SystemDef = {
         await pool.query('TRUNCATE hostrun.runs, hostrun.run_steps, hostrun.run_logs, hostrun.run_events CASCADE');
         await pool.query('VACUUM ANALYZE hostrun.runs, hostrun.run_steps, hostrun.run_events');
       },
-      stats: () => pgStats(pool, HOSTRUN_TABLES),
-      close: () => pool.end(),
+      stats: () => pgStats(inspector, HOSTRUN_TABLES),
+      async close() {
+        await pool.end();
+        await inspector.end();
+      },
     };
   },
   async startWorker(ctx) {
