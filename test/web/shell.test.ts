@@ -118,4 +118,21 @@ describe.skipIf(BROWSER_UNAVAILABLE)('web UI shell', () => {
     await banner.waitFor({ state: 'detached', timeout: 30_000 });
     await context.close();
   });
+
+  // The real server never answers like this; the browser is made to see it (page.route) to
+  // check that a page survives an answer it did not expect.
+  it('an unexpected or failed API answer shows an error on that page, and the rest keeps working', async () => {
+    await firstUser();
+    const { context, page } = await w.signedIn();
+    await page.route(/\/api\/v1\/jobs(\?|$)/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"surprise":[1,2,3]}' }));
+    await page.route(/\/api\/v1\/workers(\?|$)/, (route) => route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"internal","message":"internal error","details":[]}}' }));
+    await page.getByRole('navigation').getByRole('link', { name: 'Jobs' }).click();
+    await page.getByText('The answer from the server was not what this page expected').waitFor();
+    await screenshot(page, 'unexpected-answer');
+    await page.getByRole('navigation').getByRole('link', { name: 'Workers' }).click();
+    await page.getByText('internal error').waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Runs' }).click();
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    await context.close();
+  });
 });

@@ -2,6 +2,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { onReachabilityChange, apiReachable } from '../api/client.ts';
 import type { Role } from '../api/types.ts';
+import { ErrorBoundary } from '../components/error-boundary.tsx';
 import { Select } from '../components/ui.tsx';
 import { useLive } from './live.tsx';
 import { useSession } from './session.tsx';
@@ -94,7 +95,9 @@ export function Layout() {
         </header>
         <UnreachableBanner />
         <main id="main" className="mx-auto max-w-7xl px-4 py-6 md:px-8">
-          <Outlet />
+          <ErrorBoundary resetKey={location.pathname}>
+            <Outlet />
+          </ErrorBoundary>
         </main>
       </div>
     </div>

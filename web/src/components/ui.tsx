@@ -1,3 +1,4 @@
+import { ApiError } from '../api/client.ts';
 import { forwardRef, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 
 // The building blocks every page uses, so the whole UI looks and behaves the same: buttons,
@@ -101,7 +102,9 @@ export function EmptyState({ title, children, action }: { title: string; childre
 }
 
 export function ErrorPanel({ error, retry }: { error: unknown; retry?: () => void }) {
-  const message = error instanceof Error ? error.message : String(error);
+  // The API's own errors are written for people; anything else is a surprise in its answer.
+  const message =
+    error instanceof ApiError ? error.message : `The answer from the server was not what this page expected (${error instanceof Error ? error.message : String(error)}).`;
   return (
     <div role="alert" className="rounded-lg bg-red-50 p-4 text-sm text-red-800 ring-1 ring-red-200 dark:bg-red-950/40 dark:text-red-200 dark:ring-red-900">
       <p className="font-medium">Could not load this</p>
