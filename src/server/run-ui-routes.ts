@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { runLogsAfter } from '../db/runs.ts';
 import { runLogsTail } from '../db/run-log-tail.ts';
 import type { AppDeps } from './deps.ts';
+import { logDownloadResponse } from './log-download.ts';
 import { Routes } from './operations.ts';
 import { runOr404 } from './runs-routes.ts';
 import { limitParam, parseQuery } from './validation.ts';
@@ -19,8 +19,6 @@ const TailQuery = z.strictObject({
   /** Most characters of text in all; the newest rows win. */
   max_chars: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(2 * 1024 * 1024),
 });
-
-const DOWNLOAD_PAGE = 5000;
 
 export function runUiRoutes(deps: AppDeps): Routes {
   const r = new Routes();
@@ -40,20 +38,7 @@ export function runUiRoutes(deps: AppDeps): Routes {
     { tag, access: 'viewer', projectParam: 'slug', summary: "A run's whole log as a text file, the project named in the path (for plain links)", produces: 'text/plain' },
     async (c) => {
       const run = await runOr404(pool, c.get('principal').projectId, c.req.param('id'));
-      const encoder = new TextEncoder();
-      let after = 0;
-      // Paged from the database into the response: a large log never sits in memory whole.
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const lines = await runLogsAfter(pool, run.id, after, DOWNLOAD_PAGE);
-          for (const line of lines) controller.enqueue(encoder.encode(line.text + '\n'));
-          if (lines.length < DOWNLOAD_PAGE) controller.close();
-          else after = lines.at(-1)!.seq;
-        },
-      });
-      return new Response(body, {
-        headers: { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': `attachment; filename="run-${run.id}.log"` },
-      });
+      return logDownloadResponse(pool, run.id);
     },
   );
 
