@@ -2,8 +2,8 @@ import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { useJobDiff, useJobRuns, useJobVersions } from '../api/jobs.ts';
 import { DiffView } from './diff-view.tsx';
-import { StatusChip } from './status-chip.tsx';
-import { formatDuration, runDuration, Time, useNow } from './time.tsx';
+import { RunsTable } from './runs-table.tsx';
+import { Time } from './time.tsx';
 import { EmptyState, ErrorPanel, Field, Select, Spinner, Table, TD, TH } from './ui.tsx';
 
 // The Versions tab (every saved definition; pick two for a diff) and the Recent runs tab (live:
@@ -121,53 +121,12 @@ export function JobVersions({ name, current }: { name: string; current: number }
 
 export function JobRuns({ name }: { name: string }) {
   const runs = useJobRuns(name);
-  const now = useNow(1000);
   if (runs.isPending) return <Spinner label="Loading runs" />;
   if (runs.isError) return <ErrorPanel error={runs.error} retry={() => void runs.refetch()} />;
   if (runs.data.length === 0) return <EmptyState title="No runs yet">Start one with Run now, or wait for the schedule.</EmptyState>;
   return (
     <div className="space-y-3">
-      <Table label="Recent runs">
-        <thead className="bg-slate-50 dark:bg-slate-900/60">
-          <tr>
-            <th scope="col" className={TH}>
-              Run
-            </th>
-            <th scope="col" className={TH}>
-              Status
-            </th>
-            <th scope="col" className={`${TH} hidden sm:table-cell`}>
-              Trigger
-            </th>
-            <th scope="col" className={TH}>
-              Started
-            </th>
-            <th scope="col" className={`${TH} hidden sm:table-cell`}>
-              Duration
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
-          {runs.data.map((r) => (
-            <tr key={r.id} className="hover:bg-slate-50 dark:hover:bg-slate-800/40">
-              <td className={TD}>
-                <Link to={`/runs/${r.id}`} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
-                  #{r.id}
-                </Link>
-                <span className="ml-2 text-xs text-slate-500 dark:text-slate-400">v{r.job_version}</span>
-              </td>
-              <td className={TD}>
-                <StatusChip status={r.status} />
-              </td>
-              <td className={`${TD} hidden text-xs sm:table-cell`}>{r.trigger}</td>
-              <td className={`${TD} whitespace-nowrap`}>
-                <Time at={r.started_at ?? r.created_at} />
-              </td>
-              <td className={`${TD} hidden whitespace-nowrap tabular-nums sm:table-cell`}>{formatDuration(runDuration(r, now))}</td>
-            </tr>
-          ))}
-        </tbody>
-      </Table>
+      <RunsTable label="Recent runs" runs={runs.data} columns={['version', 'duration']} time="started" />
       <p className="text-xs text-slate-500 dark:text-slate-400">
         The last {runs.data.length} runs.{' '}
         <Link to={`/runs?job=${encodeURIComponent(name)}`} className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">

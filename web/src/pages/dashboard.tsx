@@ -2,9 +2,10 @@ import { Link } from 'react-router';
 import { useDashboard, type Dashboard } from '../api/admin.ts';
 import type { RunStatus } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
+import { RunsTable } from '../components/runs-table.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
 import { Time } from '../components/time.tsx';
-import { Card, Code, EmptyState, ErrorPanel, PageHeader, Spinner, Table, TD, TH } from '../components/ui.tsx';
+import { Card, Code, EmptyState, ErrorPanel, PageHeader, Spinner } from '../components/ui.tsx';
 
 // The first page: how the last 24 hours went (by status and by hour), what is failing, what
 // runs next, whether workers are there to run it, and the latest runs. One request
@@ -168,38 +169,7 @@ function DashboardBody({ d }: { d: Dashboard }) {
         {d.recent_runs.length === 0 ? (
           <EmptyState title="No runs yet">Run a job from its page, or wait for its schedule.</EmptyState>
         ) : (
-          <Table label="Recent runs">
-            <thead>
-              <tr>
-                <th className={TH}>Run</th>
-                <th className={TH}>Job</th>
-                <th className={TH}>Status</th>
-                <th className={`${TH} hidden sm:table-cell`}>Trigger</th>
-                <th className={`${TH} hidden md:table-cell`}>Target</th>
-                <th className={TH}>Created</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {d.recent_runs.map((r) => (
-                <tr key={r.id}>
-                  <td className={TD}>
-                    <Link to={`/runs/${r.id}`} className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
-                      #{r.id}
-                    </Link>
-                  </td>
-                  <td className={`${TD} max-w-48 truncate`}>{r.job_name}</td>
-                  <td className={TD}>
-                    <StatusChip status={r.status} />
-                  </td>
-                  <td className={`${TD} hidden text-slate-500 sm:table-cell dark:text-slate-400`}>{r.trigger.replace('_', ' ')}</td>
-                  <td className={`${TD} hidden max-w-40 truncate text-slate-500 md:table-cell dark:text-slate-400`}>{r.target}</td>
-                  <td className={`${TD} whitespace-nowrap text-slate-500 dark:text-slate-400`}>
-                    <Time at={r.created_at} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
+          <RunsTable label="Recent runs" runs={d.recent_runs} columns={['job', 'target']} />
         )}
       </section>
     </div>
