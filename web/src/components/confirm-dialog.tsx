@@ -1,6 +1,8 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
-import { errorMessage } from '../api/client.ts';
+import { api, errorMessage } from '../api/client.ts';
 import { Dialog } from './dialog.tsx';
+import { useToast } from './toast.tsx';
 import { Button } from './ui.tsx';
 
 // "Delete host web-1?" with the consequence spelled out. The action runs from the dialog; a
@@ -10,15 +12,23 @@ export function ConfirmDialog({
   open,
   onOpenChange,
   title,
+  description,
   children,
   confirmLabel,
+  busyLabel = 'Working…',
+  cancelLabel = 'Cancel',
   onConfirm,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
   title: string;
-  children: ReactNode;
+  /** The consequence in one sentence, under the title. */
+  description?: ReactNode;
+  /** The consequence in more words, in the body. */
+  children?: ReactNode;
   confirmLabel: string;
+  busyLabel?: string;
+  cancelLabel?: string;
   onConfirm: () => Promise<unknown>;
 }) {
   const [busy, setBusy] = useState(false);
@@ -40,21 +50,61 @@ export function ConfirmDialog({
     }
   };
   return (
-    <Dialog open={open} onOpenChange={close} title={title}>
+    <Dialog open={open} onOpenChange={close} title={title} description={description}>
       <div className="space-y-4 text-sm">
-        <div className="text-slate-600 dark:text-slate-300">{children}</div>
+        {children && <div className="text-slate-600 dark:text-slate-300">{children}</div>}
         {error && (
           <p role="alert" className="text-red-600 dark:text-red-400">
             {error}
           </p>
         )}
         <div className="flex justify-end gap-2">
-          <Button onClick={() => close(false)}>Cancel</Button>
+          <Button onClick={() => close(false)}>{cancelLabel}</Button>
           <Button variant="danger" onClick={() => void confirm()} disabled={busy}>
-            {busy ? 'Working…' : confirmLabel}
+            {busy ? busyLabel : confirmLabel}
           </Button>
         </div>
       </div>
     </Dialog>
+  );
+}
+
+/** Confirm, then DELETE the item's path, refresh the list it was in and say it is done. */
+export function ConfirmDelete<T>({
+  item,
+  onClose,
+  title,
+  confirmLabel,
+  path,
+  queryKey,
+  done,
+  children,
+}: {
+  item: T | null;
+  onClose: () => void;
+  title: (item: T) => string;
+  confirmLabel: string;
+  path: (item: T) => string;
+  queryKey: readonly unknown[];
+  done: (item: T) => string;
+  children: (item: T) => ReactNode;
+}) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  return (
+    <ConfirmDialog
+      open={item !== null}
+      onOpenChange={(o) => !o && onClose()}
+      title={item === null ? '' : title(item)}
+      confirmLabel={confirmLabel}
+      onConfirm={async () => {
+        if (item === null) return;
+        await api.delete(path(item));
+        await queryClient.invalidateQueries({ queryKey });
+        toast(done(item));
+      }}
+    >
+      {item !== null && children(item)}
+    </ConfirmDialog>
   );
 }

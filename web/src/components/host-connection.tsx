@@ -5,6 +5,7 @@ import type { HostKeyScan } from '../api/admin.ts';
 import { api, errorMessage } from '../api/client.ts';
 import { TERMINAL_STATUSES, type Run, type RunStatus } from '../api/types.ts';
 import { StatusChip } from './status-chip.tsx';
+import { FormError } from './form-error.tsx';
 import { Button, Code, Spinner } from './ui.tsx';
 
 // The two steps between adding a host and running jobs on it:
@@ -179,11 +180,7 @@ export function HostTest({ host, disabled }: { host: string; disabled?: boolean 
           {result.error && <p className="break-words text-red-600 dark:text-red-400">{result.error}</p>}
         </div>
       )}
-      {error && (
-        <p role="alert" className="break-words text-sm text-red-600 dark:text-red-400">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </div>
   );
 }

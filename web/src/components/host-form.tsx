@@ -5,6 +5,7 @@ import { useSecrets, type Host, type HostInput } from '../api/admin.ts';
 import { api, ApiError, errorMessage } from '../api/client.ts';
 import { Dialog } from './dialog.tsx';
 import { HostKeyConfirm, HostTest } from './host-connection.tsx';
+import { FormError } from './form-error.tsx';
 import { Button, Field, Input, Select } from './ui.tsx';
 
 // Adding a host, in three steps in one dialog: the definition (credentials are secrets picked
@@ -215,11 +216,7 @@ function HostForm({ onSaved }: { onSaved: (h: Host) => void }) {
         )}
       </fieldset>
 
-      {error && (
-        <p role="alert" className="break-words text-sm text-red-600 dark:text-red-400">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <div className="flex justify-end gap-2">
         <Button type="submit" variant="primary" disabled={busy}>
           {busy ? 'Saving…' : 'Add host and read its key'}

@@ -5,6 +5,7 @@ import { jobPath, type Job, type JobSchedule } from '../api/jobs.ts';
 import { useSession } from '../app/session.tsx';
 import { relative, useNow } from './time.tsx';
 import { useToast } from './toast.tsx';
+import { FormError } from './form-error.tsx';
 import { Button, Card, Code, Table, TD, TH } from './ui.tsx';
 
 // The Overview tab of a job: what it is (description, target, inputs, steps), when it runs
@@ -244,9 +245,7 @@ function Webhook({ job }: { job: Job }) {
       {hook.isPending ? (
         <p className="text-sm text-slate-500">Loading…</p>
       ) : hook.isError ? (
-        <p role="alert" className="text-sm text-red-600 dark:text-red-400">
-          {errorMessage(hook.error)}
-        </p>
+        <FormError error={errorMessage(hook.error)} />
       ) : (
         <div className="space-y-2">
           <label htmlFor="webhook-url" className="block text-xs font-medium text-slate-500 dark:text-slate-400">

@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { ApiError, errorMessage } from '../api/client.ts';
 import { applyJob, validateSpec, type ApplyResult, type ValidateResult, type ValidationError } from '../api/jobs.ts';
 import { useToast } from './toast.tsx';
+import { FormError } from './form-error.tsx';
 import { Button, Kbd, Spinner } from './ui.tsx';
 
 // CodeMirror is most of the bundle's weight and only these pages need it: loaded on demand.
@@ -150,11 +151,7 @@ export function JobSpecEditor({
           ))}
         </ul>
       )}
-      {saveMessage && !saveErrors && (
-        <p role="alert" className="text-sm text-red-600 dark:text-red-400">
-          {saveMessage}
-        </p>
-      )}
+      {!saveErrors && <FormError error={saveMessage} />}
     </div>
   );
 }

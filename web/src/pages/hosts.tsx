@@ -1,17 +1,15 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { useHosts, type Host } from '../api/admin.ts';
-import { api } from '../api/client.ts';
 import { useSession } from '../app/session.tsx';
-import { ConfirmDialog } from '../components/confirm-dialog.tsx';
+import { ConfirmDelete } from '../components/confirm-dialog.tsx';
 import { Dialog } from '../components/dialog.tsx';
 import { HostKeyConfirm, HostTest } from '../components/host-connection.tsx';
 import { AddHostDialog } from '../components/host-form.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
+import { ActionsCell, ActionsHeader } from '../components/table-parts.tsx';
 import { Time } from '../components/time.tsx';
 import { Button, Code, EmptyState, ErrorPanel, PageHeader, Spinner, Table, TD, TH } from '../components/ui.tsx';
-import { useToast } from '../components/toast.tsx';
 
 // Hosts jobs run on over SSH: who they log in as, with which secret, and the host key pinned
 // for each. Admins add hosts (the key is shown for confirmation before it is pinned), verify
@@ -24,8 +22,6 @@ export function HostsPage() {
   const [adding, setAdding] = useState(false);
   const [open, setOpen] = useState<{ host: Host; mode: 'verify' | 'test' } | null>(null);
   const [deleting, setDeleting] = useState<Host | null>(null);
-  const queryClient = useQueryClient();
-  const toast = useToast();
 
   return (
     <>
@@ -69,11 +65,7 @@ export function HostsPage() {
               <th className={`${TH} hidden md:table-cell`}>Labels</th>
               <th className={TH}>Host key</th>
               <th className={TH}>Last test</th>
-              {admin && (
-                <th className={TH}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              )}
+              {admin && <ActionsHeader />}
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -108,22 +100,20 @@ export function HostsPage() {
                   )}
                 </td>
                 {admin && (
-                  <td className={`${TD} whitespace-nowrap text-right`}>
-                    <div className="inline-flex gap-1.5">
-                      {h.fingerprint ? (
-                        <Button size="sm" onClick={() => setOpen({ host: h, mode: 'test' })} aria-label={`Test connection to ${h.name}`}>
-                          Test
-                        </Button>
-                      ) : (
-                        <Button size="sm" variant="primary" onClick={() => setOpen({ host: h, mode: 'verify' })} aria-label={`Verify host key of ${h.name}`}>
-                          Verify key
-                        </Button>
-                      )}
-                      <Button size="sm" variant="ghost" onClick={() => setDeleting(h)} aria-label={`Delete host ${h.name}`}>
-                        Delete
+                  <ActionsCell>
+                    {h.fingerprint ? (
+                      <Button size="sm" onClick={() => setOpen({ host: h, mode: 'test' })} aria-label={`Test connection to ${h.name}`}>
+                        Test
                       </Button>
-                    </div>
-                  </td>
+                    ) : (
+                      <Button size="sm" variant="primary" onClick={() => setOpen({ host: h, mode: 'verify' })} aria-label={`Verify host key of ${h.name}`}>
+                        Verify key
+                      </Button>
+                    )}
+                    <Button size="sm" variant="ghost" onClick={() => setDeleting(h)} aria-label={`Delete host ${h.name}`}>
+                      Delete
+                    </Button>
+                  </ActionsCell>
                 )}
               </tr>
             ))}
@@ -133,20 +123,21 @@ export function HostsPage() {
 
       {admin && <AddHostDialog open={adding} onOpenChange={setAdding} />}
       {open && <HostDialog host={open.host} mode={open.mode} onClose={() => setOpen(null)} />}
-      <ConfirmDialog
-        open={deleting !== null}
-        onOpenChange={(o) => !o && setDeleting(null)}
-        title={`Delete host ${deleting?.name ?? ''}?`}
+      <ConfirmDelete
+        item={deleting}
+        onClose={() => setDeleting(null)}
+        title={(h) => `Delete host ${h.name}?`}
         confirmLabel="Delete host"
-        onConfirm={async () => {
-          if (!deleting) return;
-          await api.delete(`/hosts/${encodeURIComponent(deleting.name)}`);
-          await queryClient.invalidateQueries({ queryKey: ['hosts'] });
-          toast(`Host ${deleting.name} deleted`);
-        }}
+        path={(h) => `/hosts/${encodeURIComponent(h.name)}`}
+        queryKey={['hosts']}
+        done={(h) => `Host ${h.name} deleted`}
       >
-        Jobs that run on <strong>{deleting?.name}</strong> will fail until a host with that name is added again. Past runs keep their history.
-      </ConfirmDialog>
+        {(h) => (
+          <>
+            Jobs that run on <strong>{h.name}</strong> will fail until a host with that name is added again. Past runs keep their history.
+          </>
+        )}
+      </ConfirmDelete>
     </>
   );
 }

@@ -5,7 +5,7 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, ApiError, errorMessage } from '../api/client.ts';
 import { jobPath, useJob, type Job } from '../api/jobs.ts';
 import { useSession } from '../app/session.tsx';
-import { Dialog } from '../components/dialog.tsx';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { JobRuns, JobVersions } from '../components/job-history.tsx';
 import { JobOverview } from '../components/job-overview.tsx';
 import { JobSpecEditor } from '../components/job-spec-editor.tsx';
@@ -156,29 +156,22 @@ function DeleteJobDialog({ job, open, onOpenChange }: { job: Job; open: boolean;
   const navigate = useNavigate();
   const toast = useToast();
   const queryClient = useQueryClient();
-  const del = useMutation({
-    mutationFn: () => api.delete(jobPath(job.name)),
-    onSuccess: () => {
-      toast(`Deleted ${job.name}`);
-      onOpenChange(false);
-      queryClient.removeQueries({ queryKey: ['job', job.name] });
-      void queryClient.invalidateQueries({ queryKey: ['jobs'] });
-      navigate('/jobs');
-    },
-  });
   return (
-    <Dialog open={open} onOpenChange={onOpenChange} title={`Delete ${job.name}?`} description="Its schedules and versions go with it; its runs stay in the history. Queued runs are canceled.">
-      {del.isError && (
-        <p role="alert" className="mb-3 text-sm text-red-600 dark:text-red-400">
-          {errorMessage(del.error)}
-        </p>
-      )}
-      <div className="flex justify-end gap-2">
-        <Button onClick={() => onOpenChange(false)}>Keep it</Button>
-        <Button variant="danger" onClick={() => del.mutate()} disabled={del.isPending}>
-          {del.isPending ? 'Deleting…' : 'Delete job'}
-        </Button>
-      </div>
-    </Dialog>
+    <ConfirmDialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title={`Delete ${job.name}?`}
+      description="Its schedules and versions go with it; its runs stay in the history. Queued runs are canceled."
+      confirmLabel="Delete job"
+      busyLabel="Deleting…"
+      cancelLabel="Keep it"
+      onConfirm={async () => {
+        await api.delete(jobPath(job.name));
+        toast(`Deleted ${job.name}`);
+        queryClient.removeQueries({ queryKey: ['job', job.name] });
+        void queryClient.invalidateQueries({ queryKey: ['jobs'] });
+        navigate('/jobs');
+      }}
+    />
   );
 }

@@ -3,8 +3,10 @@ import { useRef, useState, type FormEvent } from 'react';
 import { useSecrets, type SecretMeta } from '../api/admin.ts';
 import { api, errorMessage } from '../api/client.ts';
 import { useSession } from '../app/session.tsx';
-import { ConfirmDialog } from '../components/confirm-dialog.tsx';
+import { ConfirmDelete } from '../components/confirm-dialog.tsx';
 import { Dialog } from '../components/dialog.tsx';
+import { FormError } from '../components/form-error.tsx';
+import { ActionsCell, ActionsHeader } from '../components/table-parts.tsx';
 import { Time } from '../components/time.tsx';
 import { useToast } from '../components/toast.tsx';
 import { Button, Code, EmptyState, ErrorPanel, Field, Input, PageHeader, Spinner, Table, TD, TH, Textarea } from '../components/ui.tsx';
@@ -21,8 +23,6 @@ export function SecretsPage() {
   const q = useSecrets(admin);
   const [editing, setEditing] = useState<{ name: string | null } | null>(null);
   const [deleting, setDeleting] = useState<SecretMeta | null>(null);
-  const queryClient = useQueryClient();
-  const toast = useToast();
 
   if (!admin) {
     return (
@@ -69,9 +69,7 @@ export function SecretsPage() {
               <th className={TH}>Value</th>
               <th className={`${TH} hidden sm:table-cell`}>Created</th>
               <th className={TH}>Updated</th>
-              <th className={TH}>
-                <span className="sr-only">Actions</span>
-              </th>
+              <ActionsHeader />
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -87,36 +85,35 @@ export function SecretsPage() {
                 <td className={`${TD} whitespace-nowrap text-slate-500 dark:text-slate-400`}>
                   <Time at={s.updated_at} />
                 </td>
-                <td className={`${TD} whitespace-nowrap text-right`}>
-                  <div className="inline-flex gap-1.5">
-                    <Button size="sm" onClick={() => setEditing({ name: s.name })} aria-label={`Replace secret ${s.name}`}>
-                      Replace
-                    </Button>
-                    <Button size="sm" variant="ghost" onClick={() => setDeleting(s)} aria-label={`Delete secret ${s.name}`}>
-                      Delete
-                    </Button>
-                  </div>
-                </td>
+                <ActionsCell>
+                  <Button size="sm" onClick={() => setEditing({ name: s.name })} aria-label={`Replace secret ${s.name}`}>
+                    Replace
+                  </Button>
+                  <Button size="sm" variant="ghost" onClick={() => setDeleting(s)} aria-label={`Delete secret ${s.name}`}>
+                    Delete
+                  </Button>
+                </ActionsCell>
               </tr>
             ))}
           </tbody>
         </Table>
       )}
       {editing && <SecretDialog name={editing.name} onClose={() => setEditing(null)} />}
-      <ConfirmDialog
-        open={deleting !== null}
-        onOpenChange={(o) => !o && setDeleting(null)}
-        title={`Delete secret ${deleting?.name ?? ''}?`}
+      <ConfirmDelete
+        item={deleting}
+        onClose={() => setDeleting(null)}
+        title={(s) => `Delete secret ${s.name}?`}
         confirmLabel="Delete secret"
-        onConfirm={async () => {
-          if (!deleting) return;
-          await api.delete(`/secrets/${encodeURIComponent(deleting.name)}`);
-          await queryClient.invalidateQueries({ queryKey: ['secrets'] });
-          toast(`Secret ${deleting.name} deleted`);
-        }}
+        path={(s) => `/secrets/${encodeURIComponent(s.name)}`}
+        queryKey={['secrets']}
+        done={(s) => `Secret ${s.name} deleted`}
       >
-        Jobs and hosts that use <strong className="font-mono">{deleting?.name}</strong> will fail until it is set again. The value cannot be recovered.
-      </ConfirmDialog>
+        {(s) => (
+          <>
+            Jobs and hosts that use <strong className="font-mono">{s.name}</strong> will fail until it is set again. The value cannot be recovered.
+          </>
+        )}
+      </ConfirmDelete>
     </>
   );
 }
@@ -219,11 +216,7 @@ function SecretDialog({ name: fixedName, onClose }: { name: string | null; onClo
             onChange={(e) => void readFile(e.target.files?.[0])}
           />
         </div>
-        {error && (
-          <p role="alert" className="break-words text-sm text-red-600 dark:text-red-400">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <div className="flex justify-end gap-2">
           <Button onClick={onClose}>Cancel</Button>
           <Button type="submit" variant="primary" disabled={busy}>
