@@ -1,10 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { api, errorMessage, setCsrfToken } from '../api/client.ts';
+import { api, errorMessage } from '../api/client.ts';
 import type { User } from '../api/types.ts';
 import { Centered } from '../app/routes.tsx';
+import { FormError } from '../components/form-error.tsx';
 import { Button, Field, Input } from '../components/ui.tsx';
+import { signIn } from './sign-in.tsx';
 
 // First-user setup: the one-time token from `hostrun start`'s link creates the superadmin,
 // who is then signed in. There is no default password anywhere.
@@ -30,9 +32,7 @@ export function SetupPage() {
     setError(null);
     try {
       await api.post<{ user: User }>('/setup', { setup_token: token.trim(), email, password, ...(name ? { name } : {}) });
-      const r = await api.post<{ csrf_token: string }>('/auth/login', { email, password });
-      setCsrfToken(r.csrf_token);
-      await queryClient.invalidateQueries({ queryKey: ['me'] });
+      await signIn(queryClient, email, password);
       navigate('/', { replace: true });
     } catch (err) {
       setError(errorMessage(err));
@@ -64,11 +64,7 @@ export function SetupPage() {
         <Field label="Password" htmlFor="setup-password" hint={`At least ${MIN_PASSWORD} characters.`} error={short ? `${MIN_PASSWORD - password.length} more characters` : null}>
           <Input id="setup-password" type="password" autoComplete="new-password" required aria-invalid={short} value={password} onChange={(e) => setPassword(e.target.value)} />
         </Field>
-        {error && (
-          <p role="alert" className="text-sm text-red-600 dark:text-red-400">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <Button type="submit" variant="primary" className="w-full" disabled={busy}>
           {busy ? 'Creating…' : 'Create user and sign in'}
         </Button>

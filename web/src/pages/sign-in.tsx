@@ -1,13 +1,21 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, errorMessage, setCsrfToken } from '../api/client.ts';
 import type { User } from '../api/types.ts';
 import { Centered } from '../app/routes.tsx';
 import { UnreachableBanner } from '../app/layout.tsx';
+import { FormError } from '../components/form-error.tsx';
 import { Button, Field, Input } from '../components/ui.tsx';
 
 // Email and password for a browser session. The first user of a new installation is created
 // on /setup with the one-time link `hostrun start` prints.
+
+/** Start a browser session: the cookie comes with the answer, the CSRF token in it; then who is signed in is read again. */
+export async function signIn(queryClient: QueryClient, email: string, password: string): Promise<void> {
+  const r = await api.post<{ user: User; csrf_token: string }>('/auth/login', { email, password });
+  setCsrfToken(r.csrf_token);
+  await queryClient.invalidateQueries({ queryKey: ['me'] });
+}
 
 export function SignInPage({ next }: { next: string }) {
   const queryClient = useQueryClient();
@@ -21,9 +29,7 @@ export function SignInPage({ next }: { next: string }) {
     setBusy(true);
     setError(null);
     try {
-      const r = await api.post<{ user: User; csrf_token: string }>('/auth/login', { email, password });
-      setCsrfToken(r.csrf_token);
-      await queryClient.invalidateQueries({ queryKey: ['me'] });
+      await signIn(queryClient, email, password);
       if (next && next !== window.location.pathname + window.location.search) window.history.replaceState(null, '', next);
     } catch (err) {
       setError(errorMessage(err));
@@ -45,11 +51,7 @@ export function SignInPage({ next }: { next: string }) {
         <Field label="Password" htmlFor="password">
           <Input id="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
         </Field>
-        {error && (
-          <p role="alert" className="text-sm text-red-600 dark:text-red-400">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <Button type="submit" variant="primary" className="w-full" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </Button>
