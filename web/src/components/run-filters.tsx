@@ -1,7 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router';
 import { jobNames, RUN_STATUS_FILTERS, RUN_TRIGGER_FILTERS, type RunFilters } from '../api/runs.ts';
-import { Button, Select } from './ui.tsx';
+import type { ReactNode } from 'react';
+import { OptionsSelect } from './options-select.tsx';
+import { Button } from './ui.tsx';
 
 // The runs list's filters live in the URL (?job=&status=&trigger=), so a filtered list
 // survives a reload and can be shared as a link.
@@ -24,52 +26,36 @@ export function RunFiltersBar({ filters, onChange }: { filters: RunFilters; onCh
   // A job named in the URL stays selectable even when it was deleted or the list failed.
   const options = filters.job && !names.includes(filters.job) ? [filters.job, ...names] : names;
   const any = filters.job || filters.status || filters.trigger;
+  // A status typed into the URL by hand stays shown as it is.
   const statusKnown = RUN_STATUS_FILTERS.some((o) => o.value === filters.status);
+  const statuses = statusKnown ? RUN_STATUS_FILTERS : [filters.status, ...RUN_STATUS_FILTERS];
   return (
     <div className="mb-4 flex flex-wrap items-end gap-3" role="group" aria-label="Filter runs">
-      <div className="w-full sm:w-56">
-        <label htmlFor="filter-job" className="mb-1 block text-xs font-medium text-slate-600 dark:text-slate-300">
-          Job
-        </label>
-        <Select id="filter-job" value={filters.job} onChange={(e) => onChange({ job: e.target.value })}>
-          <option value="">All jobs</option>
-          {options.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </Select>
-      </div>
-      <div className="w-[calc(50%-0.375rem)] sm:w-56">
-        <label htmlFor="filter-status" className="mb-1 block text-xs font-medium text-slate-600 dark:text-slate-300">
-          Status
-        </label>
-        <Select id="filter-status" value={filters.status} onChange={(e) => onChange({ status: e.target.value })}>
-          {!statusKnown && <option value={filters.status}>{filters.status}</option>}
-          {RUN_STATUS_FILTERS.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </Select>
-      </div>
-      <div className="w-[calc(50%-0.375rem)] sm:w-44">
-        <label htmlFor="filter-trigger" className="mb-1 block text-xs font-medium text-slate-600 dark:text-slate-300">
-          Trigger
-        </label>
-        <Select id="filter-trigger" value={filters.trigger} onChange={(e) => onChange({ trigger: e.target.value })}>
-          {RUN_TRIGGER_FILTERS.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </Select>
-      </div>
+      <FilterField id="filter-job" label="Job" width="w-full sm:w-56">
+        <OptionsSelect id="filter-job" value={filters.job} onValue={(job) => onChange({ job })} options={[{ value: '', label: 'All jobs' }, ...options]} />
+      </FilterField>
+      <FilterField id="filter-status" label="Status" width="w-[calc(50%-0.375rem)] sm:w-56">
+        <OptionsSelect id="filter-status" value={filters.status} onValue={(status) => onChange({ status })} options={statuses} />
+      </FilterField>
+      <FilterField id="filter-trigger" label="Trigger" width="w-[calc(50%-0.375rem)] sm:w-44">
+        <OptionsSelect id="filter-trigger" value={filters.trigger} onValue={(trigger) => onChange({ trigger })} options={RUN_TRIGGER_FILTERS} />
+      </FilterField>
       {any && (
         <Button variant="ghost" onClick={() => onChange({ job: '', status: '', trigger: '' })}>
           Clear filters
         </Button>
       )}
+    </div>
+  );
+}
+
+function FilterField({ id, label, width, children }: { id: string; label: string; width: string; children: ReactNode }) {
+  return (
+    <div className={width}>
+      <label htmlFor={id} className="mb-1 block text-xs font-medium text-slate-600 dark:text-slate-300">
+        {label}
+      </label>
+      {children}
     </div>
   );
 }

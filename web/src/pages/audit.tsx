@@ -3,8 +3,9 @@ import { Fragment, useState } from 'react';
 import type { AuditEntry } from '../api/admin.ts';
 import { api } from '../api/client.ts';
 import { useSession } from '../app/session.tsx';
+import { OptionsSelect } from '../components/options-select.tsx';
 import { Time } from '../components/time.tsx';
-import { Button, EmptyState, ErrorPanel, Field, PageHeader, Select, Spinner, Table, TD, TH } from '../components/ui.tsx';
+import { Button, EmptyState, ErrorPanel, Field, PageHeader, Spinner, Table, TD, TH } from '../components/ui.tsx';
 
 // The project's audit log for admins: who changed what, when and from where, newest first,
 // filtered by kind of change (the API's action prefix), a page at a time.
@@ -66,13 +67,7 @@ export function AuditPage() {
       <PageHeader title="Audit log" subtitle="Every change made through the API in this project, newest first." />
       <div className="mb-4 max-w-xs">
         <Field label="Show" htmlFor="audit-filter">
-          <Select id="audit-filter" value={action} onChange={(e) => setAction(e.target.value)}>
-            {FILTERS.map((f) => (
-              <option key={f.value} value={f.value}>
-                {f.label}
-              </option>
-            ))}
-          </Select>
+          <OptionsSelect id="audit-filter" value={action} onValue={setAction} options={FILTERS} />
         </Field>
       </div>
       {q.isPending ? (

@@ -2,11 +2,12 @@ import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useJobs, type JobListItem } from '../api/jobs.ts';
 import { useSession } from '../app/session.tsx';
+import { OptionsSelect } from '../components/options-select.tsx';
 import { RunNowDialog } from '../components/run-now-dialog.tsx';
 import { ScheduleWords } from '../components/schedule-words.tsx';
 import { StatusChip } from '../components/status-chip.tsx';
 import { Time } from '../components/time.tsx';
-import { Button, Code, EmptyState, ErrorPanel, Input, PageHeader, Select, Spinner, Table, TD, TH } from '../components/ui.tsx';
+import { Button, Code, EmptyState, ErrorPanel, Input, PageHeader, Spinner, Table, TD, TH } from '../components/ui.tsx';
 
 // /jobs: every job of the project with the state of its last run and when it next fires.
 // Search and filters live in the URL, so a filtered list can be bookmarked and shared.
@@ -104,25 +105,13 @@ export function JobsPage() {
               <label htmlFor="jobs-state" className="sr-only">
                 Enabled or disabled
               </label>
-              <Select id="jobs-state" value={state} onChange={(e) => setParam('state', e.target.value)}>
-                {STATE_FILTERS.map((f) => (
-                  <option key={f.value} value={f.value}>
-                    {f.label}
-                  </option>
-                ))}
-              </Select>
+              <OptionsSelect id="jobs-state" value={state} onValue={(v) => setParam('state', v)} options={STATE_FILTERS} />
             </div>
             <div>
               <label htmlFor="jobs-last" className="sr-only">
                 Status of the last run
               </label>
-              <Select id="jobs-last" value={last} onChange={(e) => setParam('last', e.target.value)}>
-                {LAST_STATUS_FILTERS.map((f) => (
-                  <option key={f.value} value={f.value}>
-                    {f.label}
-                  </option>
-                ))}
-              </Select>
+              <OptionsSelect id="jobs-last" value={last} onValue={(v) => setParam('last', v)} options={LAST_STATUS_FILTERS} />
             </div>
           </div>
           {shown.length === 0 ? (
