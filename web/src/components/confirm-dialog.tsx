@@ -1,8 +1,9 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useState, type ReactNode } from 'react';
-import { api, errorMessage } from '../api/client.ts';
+import type { ReactNode } from 'react';
+import { api } from '../api/client.ts';
 import { Dialog } from './dialog.tsx';
 import { useToast } from './toast.tsx';
+import { useAsyncAction } from './use-async-action.ts';
 import { Button } from './ui.tsx';
 
 // "Delete host web-1?" with the consequence spelled out. The action runs from the dialog; a
@@ -31,24 +32,16 @@ export function ConfirmDialog({
   cancelLabel?: string;
   onConfirm: () => Promise<unknown>;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAsyncAction();
   const close = (o: boolean) => {
     if (!o) setError(null);
     onOpenChange(o);
   };
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const confirm = () =>
+    run(async () => {
       await onConfirm();
       close(false);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <Dialog open={open} onOpenChange={close} title={title} description={description}>
       <div className="space-y-4 text-sm">

@@ -6,6 +6,7 @@ import { api, ApiError, errorMessage } from '../api/client.ts';
 import { Dialog } from './dialog.tsx';
 import { HostKeyConfirm, HostTest } from './host-connection.tsx';
 import { FormError } from './form-error.tsx';
+import { useAsyncAction } from './use-async-action.ts';
 import { Button, Field, Input, Select } from './ui.tsx';
 
 // Adding a host, in three steps in one dialog: the definition (credentials are secrets picked
@@ -72,8 +73,7 @@ function HostForm({ onSaved }: { onSaved: (h: Host) => void }) {
   const [passphraseSecret, setPassphraseSecret] = useState('');
   const [passwordSecret, setPasswordSecret] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAsyncAction();
 
   const labelList = labels
     .split(',')
@@ -100,8 +100,7 @@ function HostForm({ onSaved }: { onSaved: (h: Host) => void }) {
     setErrors(e);
     setError(null);
     if (Object.keys(e).length > 0) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       const existing = await api.get<{ host: Host }>(`/hosts/${encodeURIComponent(name)}`).catch((err: unknown) => {
         if (err instanceof ApiError && err.status === 404) return null;
         throw err;
@@ -124,11 +123,7 @@ function HostForm({ onSaved }: { onSaved: (h: Host) => void }) {
       const r = await api.put<{ host: Host }>(`/hosts/${encodeURIComponent(name)}`, body);
       await queryClient.invalidateQueries({ queryKey: ['hosts'] });
       onSaved(r.host);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const secretOptions = (secrets.data ?? []).map((s) => (

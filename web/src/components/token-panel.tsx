@@ -1,13 +1,16 @@
 import { useQueryClient, type UseQueryResult } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ROLES, type ApiToken, type CreatedToken } from '../api/admin.ts';
-import { api, errorMessage } from '../api/client.ts';
+import { api } from '../api/client.ts';
 import { roleAtLeast, type Role } from '../api/types.ts';
-import { ConfirmDialog } from './confirm-dialog.tsx';
+import { ConfirmDelete } from './confirm-dialog.tsx';
+import { FormError } from './form-error.tsx';
+import { useAsyncAction } from './use-async-action.ts';
+import { OptionsSelect } from './options-select.tsx';
+import { ActionsCell, ActionsHeader, CardTable } from './table-parts.tsx';
 import { Time } from './time.tsx';
 import { TokenCreatedDialog } from './token-created-dialog.tsx';
-import { useToast } from './toast.tsx';
-import { Button, Card, ErrorPanel, Field, Input, Select, Spinner, TD, TH } from './ui.tsx';
+import { Button, Card, ErrorPanel, Field, Input, Spinner, TD, TH } from './ui.tsx';
 
 // API tokens: the project's (for CI and scripts, with a role) or the caller's own (acting as
 // them). Create with an optional expiry; the secret is shown once; list with last use; revoke.
@@ -30,14 +33,12 @@ export function TokenPanel({
   callerRole?: Role | 'superadmin';
 }) {
   const queryClient = useQueryClient();
-  const toast = useToast();
   const base = kind === 'project' ? '/tokens' : '/me/tokens';
   const key = kind === 'project' ? 'tokens' : 'me-tokens';
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('developer');
   const [expiry, setExpiry] = useState('90');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAsyncAction();
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const id = (s: string) => `${kind}-token-${s}`;
@@ -51,8 +52,7 @@ export function TokenPanel({
       setError('Give the token a name that says where it is used.');
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       const days = EXPIRY.find((x) => x.value === expiry)?.days ?? null;
       const body: Record<string, unknown> = { name: name.trim() };
       if (kind === 'project') body.role = role;
@@ -61,11 +61,7 @@ export function TokenPanel({
       setCreated(r);
       setName('');
       await queryClient.invalidateQueries({ queryKey: [key] });
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const live = (query.data ?? []).filter((t) => !t.revoked_at);
@@ -82,23 +78,11 @@ export function TokenPanel({
         </Field>
         {kind === 'project' && (
           <Field label="Role" htmlFor={id('role')}>
-            <Select id={id('role')} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {roles.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </Select>
+            <OptionsSelect id={id('role')} value={role} onValue={(r) => setRole(r as Role)} options={roles} />
           </Field>
         )}
         <Field label="Expires" htmlFor={id('expiry')}>
-          <Select id={id('expiry')} value={expiry} onChange={(e) => setExpiry(e.target.value)}>
-            {EXPIRY.map((x) => (
-              <option key={x.value} value={x.value}>
-                {x.label}
-              </option>
-            ))}
-          </Select>
+          <OptionsSelect id={id('expiry')} value={expiry} onValue={setExpiry} options={EXPIRY} />
         </Field>
         <div className="sm:pt-6">
           <Button type="submit" variant="primary" disabled={busy}>
@@ -106,11 +90,7 @@ export function TokenPanel({
           </Button>
         </div>
       </form>
-      {error && (
-        <p role="alert" className="mb-3 text-sm text-red-600 dark:text-red-400">
-          {error}
-        </p>
-      )}
+      <FormError error={error} className="mb-3" />
       {query.isPending ? (
         <Spinner />
       ) : query.isError ? (
@@ -118,17 +98,14 @@ export function TokenPanel({
       ) : live.length === 0 ? (
         <p className="text-sm text-slate-500 dark:text-slate-400">No tokens yet.</p>
       ) : (
-        <div className="-mx-4 overflow-x-auto">
-          <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800" aria-label={kind === 'project' ? 'Project tokens' : 'Personal tokens'}>
+        <CardTable label={kind === 'project' ? 'Project tokens' : 'Personal tokens'}>
             <thead>
               <tr>
                 <th className={TH}>Name</th>
                 {kind === 'project' && <th className={TH}>Role</th>}
                 <th className={TH}>Last used</th>
                 <th className={TH}>Expires</th>
-                <th className={TH}>
-                  <span className="sr-only">Actions</span>
-                </th>
+                <ActionsHeader />
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -145,33 +122,33 @@ export function TokenPanel({
                     <td className={`${TD} whitespace-nowrap ${expired ? 'font-medium text-red-600 dark:text-red-400' : 'text-slate-500 dark:text-slate-400'}`}>
                       {t.expires_at ? expired ? 'expired' : <Time at={t.expires_at} /> : 'never'}
                     </td>
-                    <td className={`${TD} text-right`}>
+                    <ActionsCell>
                       <Button size="sm" variant="ghost" onClick={() => setRevoking(t)} aria-label={`Revoke token ${t.name}`}>
                         Revoke
                       </Button>
-                    </td>
+                    </ActionsCell>
                   </tr>
                 );
               })}
             </tbody>
-          </table>
-        </div>
+        </CardTable>
       )}
       <TokenCreatedDialog token={created} onClose={() => setCreated(null)} />
-      <ConfirmDialog
-        open={revoking !== null}
-        onOpenChange={(o) => !o && setRevoking(null)}
-        title={`Revoke token ${revoking?.name ?? ''}?`}
+      <ConfirmDelete
+        item={revoking}
+        onClose={() => setRevoking(null)}
+        title={(t) => `Revoke token ${t.name}?`}
         confirmLabel="Revoke token"
-        onConfirm={async () => {
-          if (!revoking) return;
-          await api.delete(`${base}/${encodeURIComponent(revoking.id)}`);
-          await queryClient.invalidateQueries({ queryKey: [key] });
-          toast(`Token ${revoking.name} revoked`);
-        }}
+        path={(t) => `${base}/${encodeURIComponent(t.id)}`}
+        queryKey={[key]}
+        done={(t) => `Token ${t.name} revoked`}
       >
-        Anything using <strong>{revoking?.name}</strong> is refused from now on. This cannot be undone.
-      </ConfirmDialog>
+        {(t) => (
+          <>
+            Anything using <strong>{t.name}</strong> is refused from now on. This cannot be undone.
+          </>
+        )}
+      </ConfirmDelete>
     </Card>
   );
 }

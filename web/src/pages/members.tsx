@@ -4,11 +4,15 @@ import { ROLES, useMembers, usePersonalTokens, useProjectTokens, type Member } f
 import { api, errorMessage } from '../api/client.ts';
 import { roleAtLeast, type Role } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
-import { ConfirmDialog } from '../components/confirm-dialog.tsx';
+import { ConfirmDelete } from '../components/confirm-dialog.tsx';
+import { FormError } from '../components/form-error.tsx';
+import { useAsyncAction } from '../components/use-async-action.ts';
+import { OptionsSelect } from '../components/options-select.tsx';
+import { ActionsCell, ActionsHeader, CardTable } from '../components/table-parts.tsx';
 import { Time } from '../components/time.tsx';
 import { useToast } from '../components/toast.tsx';
 import { TokenPanel } from '../components/token-panel.tsx';
-import { Button, Card, ErrorPanel, Field, Input, PageHeader, Select, Spinner, TD, TH } from '../components/ui.tsx';
+import { Button, Card, ErrorPanel, Field, Input, PageHeader, Spinner, TD, TH } from '../components/ui.tsx';
 
 // Who is in the project with which role, the project's API tokens, and the caller's personal
 // tokens. The API has the last word on roles (nobody grants above their own role, only owners
@@ -61,8 +65,7 @@ function AddMember({ callerRole }: { callerRole: Role | 'superadmin' }) {
   const toast = useToast();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('developer');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAsyncAction();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -71,17 +74,12 @@ function AddMember({ callerRole }: { callerRole: Role | 'superadmin' }) {
       setError('Enter the email address the person signs in with.');
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       await api.post('/members', { user: email.trim(), role });
       await queryClient.invalidateQueries({ queryKey: ['members'] });
       toast(`${email.trim()} is now ${role}`);
       setEmail('');
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -91,13 +89,7 @@ function AddMember({ callerRole }: { callerRole: Role | 'superadmin' }) {
           <Input id="member-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} placeholder="alice@example.com" autoComplete="off" />
         </Field>
         <Field label="Role" htmlFor="member-role">
-          <Select id="member-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {ROLES.filter((r) => grantable(callerRole, r)).map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </Select>
+          <OptionsSelect id="member-role" value={role} onValue={(r) => setRole(r as Role)} options={ROLES.filter((r) => grantable(callerRole, r))} />
         </Field>
         <div className="sm:pt-6">
           <Button type="submit" variant="primary" disabled={busy}>
@@ -108,11 +100,7 @@ function AddMember({ callerRole }: { callerRole: Role | 'superadmin' }) {
       <p className="text-xs text-slate-500 dark:text-slate-400">
         {role}: {ROLE_HELP[role]}. The person needs a Hostrun user already (an installation admin creates it).
       </p>
-      {error && (
-        <p role="alert" className="text-sm text-red-600 dark:text-red-400">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </form>
   );
 }
@@ -136,18 +124,14 @@ function MemberTable({ members, admin, callerRole, selfId }: { members: Member[]
   };
 
   return (
-    <div className="-mx-4 overflow-x-auto">
-      <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800" aria-label="Members">
+    <>
+      <CardTable label="Members">
         <thead>
           <tr>
             <th className={TH}>Member</th>
             <th className={TH}>Role</th>
             <th className={`${TH} hidden sm:table-cell`}>Since</th>
-            {admin && (
-              <th className={TH}>
-                <span className="sr-only">Actions</span>
-              </th>
-            )}
+            {admin && <ActionsHeader />}
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -178,13 +162,12 @@ function MemberTable({ members, admin, callerRole, selfId }: { members: Member[]
                 <td className={TD}>
                   {editable ? (
                     <div className="w-36">
-                      <Select aria-label={`Role of ${m.email}`} value={m.role} onChange={(e) => void changeRole(m, e.target.value as Role)}>
-                        {ROLES.filter((r) => grantable(callerRole, r)).map((r) => (
-                          <option key={r} value={r}>
-                            {r}
-                          </option>
-                        ))}
-                      </Select>
+                      <OptionsSelect
+                        aria-label={`Role of ${m.email}`}
+                        value={m.role}
+                        onValue={(r) => void changeRole(m, r as Role)}
+                        options={ROLES.filter((r) => grantable(callerRole, r))}
+                      />
                     </div>
                   ) : (
                     <span title={lastOwner ? 'The last owner: make someone else owner first' : undefined}>{m.role}</span>
@@ -194,33 +177,30 @@ function MemberTable({ members, admin, callerRole, selfId }: { members: Member[]
                   <Time at={m.created_at} />
                 </td>
                 {admin && (
-                  <td className={`${TD} text-right`}>
+                  <ActionsCell>
                     {editable && (
                       <Button size="sm" variant="ghost" onClick={() => setRemoving(m)} aria-label={`Remove ${m.email}`}>
                         Remove
                       </Button>
                     )}
-                  </td>
+                  </ActionsCell>
                 )}
               </tr>
             );
           })}
         </tbody>
-      </table>
-      <ConfirmDialog
-        open={removing !== null}
-        onOpenChange={(o) => !o && setRemoving(null)}
-        title={`Remove ${removing?.email ?? ''}?`}
+      </CardTable>
+      <ConfirmDelete
+        item={removing}
+        onClose={() => setRemoving(null)}
+        title={(m) => `Remove ${m.email}?`}
         confirmLabel="Remove member"
-        onConfirm={async () => {
-          if (!removing) return;
-          await api.delete(`/members/${encodeURIComponent(removing.user_id)}`);
-          await queryClient.invalidateQueries({ queryKey: ['members'] });
-          toast(`${removing.email} removed`);
-        }}
+        path={(m) => `/members/${encodeURIComponent(m.user_id)}`}
+        queryKey={['members']}
+        done={(m) => `${m.email} removed`}
       >
-        {removing?.email} loses access to this project at once. Their tokens for other projects are not affected.
-      </ConfirmDialog>
-    </div>
+        {(m) => <>{m.email} loses access to this project at once. Their tokens for other projects are not affected.</>}
+      </ConfirmDelete>
+    </>
   );
 }

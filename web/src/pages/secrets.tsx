@@ -1,11 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { useSecrets, type SecretMeta } from '../api/admin.ts';
-import { api, errorMessage } from '../api/client.ts';
+import { api } from '../api/client.ts';
 import { useSession } from '../app/session.tsx';
 import { ConfirmDelete } from '../components/confirm-dialog.tsx';
 import { Dialog } from '../components/dialog.tsx';
 import { FormError } from '../components/form-error.tsx';
+import { useAsyncAction } from '../components/use-async-action.ts';
 import { ActionsCell, ActionsHeader } from '../components/table-parts.tsx';
 import { Time } from '../components/time.tsx';
 import { useToast } from '../components/toast.tsx';
@@ -126,8 +127,7 @@ function SecretDialog({ name: fixedName, onClose }: { name: string | null; onClo
   const [value, setValue] = useState('');
   const [fileName, setFileName] = useState<string | null>(null);
   const [errors, setErrors] = useState<{ name?: string; value?: string }>({});
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAsyncAction();
   const fileInput = useRef<HTMLInputElement>(null);
 
   const readFile = async (file: File | undefined) => {
@@ -150,8 +150,7 @@ function SecretDialog({ name: fixedName, onClose }: { name: string | null; onClo
     setErrors(e);
     setError(null);
     if (e.name || e.value) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       const r = await api.put<{ name: string; created: boolean }>(`/secrets/${encodeURIComponent(name)}`, { value });
       // The value leaves the page with the request: nothing keeps it afterwards.
       setValue('');
@@ -160,11 +159,7 @@ function SecretDialog({ name: fixedName, onClose }: { name: string | null; onClo
       await queryClient.invalidateQueries({ queryKey: ['secrets'] });
       toast(r.created ? `Secret ${name} saved` : `Secret ${name} replaced`);
       onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

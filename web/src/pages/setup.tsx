@@ -1,10 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { api, errorMessage } from '../api/client.ts';
+import { api } from '../api/client.ts';
 import type { User } from '../api/types.ts';
 import { Centered } from '../app/routes.tsx';
 import { FormError } from '../components/form-error.tsx';
+import { useAsyncAction } from '../components/use-async-action.ts';
 import { Button, Field, Input } from '../components/ui.tsx';
 import { signIn } from './sign-in.tsx';
 
@@ -21,24 +22,17 @@ export function SetupPage() {
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAsyncAction();
   const short = password.length > 0 && password.length < MIN_PASSWORD;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (password.length < MIN_PASSWORD) return setError(`The password needs at least ${MIN_PASSWORD} characters.`);
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.post<{ user: User }>('/setup', { setup_token: token.trim(), email, password, ...(name ? { name } : {}) });
       await signIn(queryClient, email, password);
       navigate('/', { replace: true });
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,10 +1,11 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, errorMessage, setCsrfToken } from '../api/client.ts';
+import { api, setCsrfToken } from '../api/client.ts';
 import type { User } from '../api/types.ts';
 import { Centered } from '../app/routes.tsx';
 import { UnreachableBanner } from '../app/layout.tsx';
 import { FormError } from '../components/form-error.tsx';
+import { useAsyncAction } from '../components/use-async-action.ts';
 import { Button, Field, Input } from '../components/ui.tsx';
 
 // Email and password for a browser session. The first user of a new installation is created
@@ -21,21 +22,14 @@ export function SignInPage({ next }: { next: string }) {
   const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAsyncAction();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await signIn(queryClient, email, password);
       if (next && next !== window.location.pathname + window.location.search) window.history.replaceState(null, '', next);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
