@@ -6,6 +6,7 @@ import { runEventsAfter, runGet, runLogsAfter, runLogsSearch, runsListJson, runS
 import type { Pool } from '../db/pool.ts';
 import { runCancel } from '../queue/cancel.ts';
 import type { AppDeps } from './deps.ts';
+import { logDownloadResponse } from './log-download.ts';
 import { logStreamResponse } from './log-stream.ts';
 import { Routes } from './operations.ts';
 import { runCreate } from './run-create.ts';
@@ -70,7 +71,6 @@ export async function runOr404(pool: Pool, projectId: string, rawId: string): Pr
   return run;
 }
 
-const DOWNLOAD_PAGE = 5000;
 
 export function runsRoutes(deps: AppDeps): Routes {
   const r = new Routes();
@@ -114,23 +114,7 @@ export function runsRoutes(deps: AppDeps): Routes {
 
   r.get('/runs/:id/logs/download', { tag, access: 'viewer', summary: "A run's whole log as a text file", produces: 'text/plain' }, async (c) => {
     const run = await runOr404(pool, c.get('principal').projectId, c.req.param('id'));
-    const encoder = new TextEncoder();
-    // Paged from the database into the response, so a large log never sits in memory whole.
-    let after = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const lines = await runLogsAfter(pool, run.id, after, DOWNLOAD_PAGE);
-        for (const line of lines) controller.enqueue(encoder.encode(line.text + '\n'));
-        if (lines.length < DOWNLOAD_PAGE) controller.close();
-        else after = lines.at(-1)!.seq;
-      },
-    });
-    return new Response(body, {
-      headers: {
-        'content-type': 'text/plain; charset=utf-8',
-        'content-disposition': `attachment; filename="run-${run.id}.log"`,
-      },
-    });
+    return logDownloadResponse(pool, run.id);
   });
 
   r.get('/runs/:id/logs/stream', { tag, access: 'viewer', summary: "A run's log as Server-Sent Events (resumable with Last-Event-ID)", query: StreamQuery, produces: 'text/event-stream' }, async (c) => {
