@@ -68,16 +68,19 @@ BEGIN
     END IF;
   END LOOP;
 
+  -- claimed_at/started_at are the clock now, not the transaction's start: the group counts
+  -- above saw runs that finished after this transaction began (each statement of a function
+  -- takes a new snapshot), and a run's claim must not read as earlier than the finish it waited for.
   WITH c AS (
     UPDATE hostrun.runs r SET status = 'claimed', attempt = r.attempt + 1, worker_id = p_worker,
-           claimed_at = now(), lease_expires_at = now() + make_interval(secs => p_lease_seconds)
+           claimed_at = clock_timestamp(), lease_expires_at = now() + make_interval(secs => p_lease_seconds)
      WHERE r.id = ANY (candidates) AND NOT (r.id = ANY (dropped))
     RETURNING r.id, r.priority, r.run_after
   )
   SELECT coalesce(array_agg(c.id ORDER BY c.priority DESC, c.run_after, c.id), '{}') INTO claimed FROM c;
   to_start := claimed[1:greatest(p_start, 0)];
   IF cardinality(to_start) > 0 THEN
-    UPDATE hostrun.runs r SET status = 'running', started_at = now() WHERE r.id = ANY (to_start);
+    UPDATE hostrun.runs r SET status = 'running', started_at = clock_timestamp() WHERE r.id = ANY (to_start);
   END IF;
 
   RETURN QUERY
