@@ -106,7 +106,8 @@ export async function startUiWorld(opts: { firstUser?: boolean } = {}): Promise<
       },
       async stop() {
         await browser?.close().catch(() => {});
-        await server?.stop();
+        // world.server, not the first one: a test may have stopped it and started another.
+        await world.server.stop();
         await db.drop();
         rmSync(s.dir, { recursive: true, force: true });
       },
