@@ -104,20 +104,20 @@ async function pickupLatency(pool: Pool, url: string, home: string, request: Enq
   return samples;
 }
 
-/** Re-checks on every run event (LISTEN), never by sleeping in a loop. */
+/** Re-checks when runs are queued (LISTEN hostrun_queue) and every 20 ms: status changes are not notified. */
 async function waitUntil<T>(url: string, check: () => Promise<T | undefined | false>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   let wake = () => {};
   client.on('notification', () => wake());
-  await client.query('LISTEN hostrun_events');
+  await client.query('LISTEN hostrun_queue');
   try {
     for (let i = 0; ; i++) {
       const r = await check();
       if (r !== undefined && r !== false) return r;
       if (i > 1_000_000) throw new Error('benchmark did not finish');
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
+        const t = setTimeout(resolve, 20);
         wake = () => {
           clearTimeout(t);
           resolve();

@@ -11,7 +11,7 @@ import { parseQuery, parseWith, seqParam } from './validation.ts';
 // GET /api/v1/events — Server-Sent Events of the project's run status changes:
 //   event: run     id: <run_events id>, data: { id, run_id, job_name, attempt, from_status, to_status, worker_id, at, message }
 //   event: error   a server-side failure in the API's error shape; the stream then ends
-// Woken by NOTIFY hostrun_events through the server's one listening connection. A client that
+// Woken by the server's run feed (it watches the run_events sequence while streams are open). A client that
 // reconnects with Last-Event-ID (or ?after=) gets every event after that one and no other;
 // without either, the stream starts from now.
 

@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
+import { createPool } from '../db/pool.ts';
+import { eventsLastId } from '../db/project-events.ts';
 import { listen, type Listener } from '../queue/listener.ts';
 
 // Wakes log streams when their run changes. One LISTEN connection per server process serves
-// every SSE client: `hostrun_logs` carries the ids of runs whose logs grew, `hostrun_events`
-// says some run changed status (no payload, so every watcher re-checks). Notifications only
-// wake; the stream itself reads what changed from the tables, so a lost notification costs
-// latency (the watcher's safety timeout), never data.
+// every SSE client: `hostrun_logs` carries the ids of runs whose logs grew. Status changes
+// are not notified (a NOTIFY would serialise every commit of the queue: see
+// migrations/0007_quiet_transitions.sql); while anyone watches, the feed reads the run_events
+// sequence every EVENTS_POLL_MS and wakes every watcher when it moved. Wakes only wake; the
+// stream itself reads what changed from the tables, so a lost wake costs latency (the
+// watcher's safety timeout), never data.
 
 export interface RunWatch {
   /** Resolves on the next change of the run, after `ms` at the latest, or at once if one is pending. */
@@ -23,8 +27,11 @@ export interface RunFeed {
 }
 
 // Run ids start at 1, so key 0 holds the watchers of status changes in general: a status
-// change (hostrun_events) wakes everyone, a log line only the watchers of its run.
+// change wakes everyone, a log line only the watchers of its run.
 const EVENTS_KEY = 0;
+
+/** How soon a status change reaches open streams: one read of a sequence per tick, only while watched. */
+export const EVENTS_POLL_MS = 100;
 
 // pg_notify payloads are capped (8000 bytes); append_run_logs cuts its id list at 7900
 // characters, so a payload this long may end in a partial id and is treated as "everyone".
@@ -79,6 +86,10 @@ class Watch implements RunWatch {
 class Watchers {
   private readonly byRun = new Map<number, Set<Watch>>();
 
+  get size(): number {
+    return this.byRun.size;
+  }
+
   add(runId: number): Watch {
     const w = new Watch(runId, (closed) => this.remove(closed));
     let set = this.byRun.get(runId);
@@ -111,9 +122,9 @@ export async function startRunFeed(options: { databaseUrl: string; logger: Logge
   const watchers = new Watchers();
   const listener: Listener = await listen({
     url: options.databaseUrl,
-    channels: ['hostrun_logs', 'hostrun_events'],
-    onNotify: (channel, payload) => {
-      if (channel === 'hostrun_events' || payload.length >= TRUNCATED_PAYLOAD_LENGTH) {
+    channels: ['hostrun_logs'],
+    onNotify: (_channel, payload) => {
+      if (payload.length >= TRUNCATED_PAYLOAD_LENGTH) {
         watchers.notifyAll();
         return;
       }
@@ -126,12 +137,49 @@ export async function startRunFeed(options: { databaseUrl: string; logger: Logge
     onReconnect: () => watchers.notifyAll(),
     onError: (err) => options.logger.warn({ err }, 'run feed: listening connection lost; reconnecting'),
   });
+  const poller = pollEvents(options.databaseUrl, watchers, options.logger);
   return {
     watch: (runId) => watchers.add(runId),
     watchEvents: () => watchers.add(EVENTS_KEY),
     async close() {
       watchers.closeAll();
-      await listener.close();
+      await Promise.all([listener.close(), poller.close()]);
+    },
+  };
+}
+
+/**
+ * Wakes every watcher when the run_events sequence moves. Reads nothing while nobody watches.
+ * A tick that fails (database away) is skipped: the streams' own safety timeout still runs.
+ */
+function pollEvents(databaseUrl: string, watchers: Watchers, logger: Logger): { close(): Promise<void> } {
+  const pool = createPool(databaseUrl, { max: 1, applicationName: 'hostrun-run-feed' });
+  // -1: not read since someone started watching; the first read wakes everyone (a spurious
+  // wake costs a re-read; a missed one would cost the safety timeout).
+  let last = -1;
+  let inFlight: Promise<void> | null = null;
+  let failing = false;
+  const read = async () => {
+    try {
+      const id = await eventsLastId(pool);
+      failing = false;
+      if (id !== last) watchers.notifyAll();
+      last = id;
+    } catch (err) {
+      if (!failing) logger.warn({ err: { message: (err as Error).message } }, 'run feed: cannot read run events; retrying');
+      failing = true;
+    }
+  };
+  const timer = setInterval(() => {
+    if (watchers.size === 0) last = -1;
+    else inFlight ??= read().finally(() => (inFlight = null));
+  }, EVENTS_POLL_MS);
+  timer.unref();
+  return {
+    async close() {
+      clearInterval(timer);
+      await inFlight;
+      await pool.end();
     },
   };
 }

@@ -34,15 +34,16 @@ export async function enqueueRuns(pool: Pool, applied: AppliedJob, count = 1, in
 }
 
 /**
- * Waits until `check` holds, re-checking whenever a run changes state (NOTIFY hostrun_events)
- * and on a slow safety interval; fails after `timeoutMs`. Tests wait on signals, not sleeps.
+ * Waits until `check` holds, re-checking whenever runs are queued or logs grow (NOTIFY
+ * hostrun_queue, hostrun_logs) and every 50 ms otherwise: status changes are not notified
+ * (migrations/0007_quiet_transitions.sql). Fails after `timeoutMs`.
  */
 export async function waitFor<T>(url: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   let wake: () => void = () => {};
   client.on('notification', () => wake());
-  await client.query('LISTEN hostrun_events; LISTEN hostrun_logs');
+  await client.query('LISTEN hostrun_queue; LISTEN hostrun_logs');
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -51,7 +52,7 @@ export async function waitFor<T>(url: string, check: () => Promise<T | undefined
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 250));
+        const t = setTimeout(resolve, Math.min(left, 50));
         wake = () => {
           clearTimeout(t);
           resolve();
