@@ -8,7 +8,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { parseJobSpec } from '../src/core/spec.ts';
 import { jobApply } from '../src/db/jobs.ts';
 import { projectIdBySlug } from '../src/db/projects.ts';
-import { runsEnqueue, type EnqueueRequest } from '../src/queue/enqueue.ts';
+import { runEnqueue, runsEnqueue, type EnqueueRequest } from '../src/queue/enqueue.ts';
 import { startWorker } from '../src/worker/worker.ts';
 
 export type SystemName = 'hostrun' | 'graphile' | 'graphile-tuned' | 'pgboss' | 'pgboss-tuned' | 'bullmq';
@@ -119,7 +119,8 @@ const hostrun: SystemDef = {
         for (let i = 0; i < n; i += 50_000) await runsEnqueue(pool, Array.from({ length: Math.min(50_000, n - i) }, () => requests[task]));
       },
       async enqueueOne(task, k) {
-        await runsEnqueue(pool, [{ ...requests[task], inputs: { k } }]);
+        // The API's path for one run (POST /runs): concurrent calls share a statement.
+        await runEnqueue(pool, { ...requests[task], inputs: { k } });
       },
       async unfinished() {
         const { rows } = await inspector.query<{ n: string }>(

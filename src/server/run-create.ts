@@ -5,7 +5,7 @@ import type { JobRow } from '../db/jobs.ts';
 import { withTransaction, type Pool, type PoolClient } from '../db/pool.ts';
 import { runGet, type RunRow } from '../db/runs.ts';
 import { runTriggerPayloadSet } from '../db/webhooks.ts';
-import { runsEnqueue } from '../queue/enqueue.ts';
+import { runEnqueue, runsEnqueue } from '../queue/enqueue.ts';
 
 // "Run now": the one path by which the API creates a run, for /api/v1, re-runs, webhooks and
 // the seed's /api/run.
@@ -30,24 +30,27 @@ export async function runCreate(pool: Pool, req: RunCreateRequest): Promise<RunR
   if (!job.enabled) throw new ConflictError(`job "${job.name}" is disabled: enable it first (hostrun job enable ${job.name})`);
   // Throws InputError: a rejected request creates no run at all.
   const inputs = validateRunInputs(job.spec, req.inputs);
+  const request = {
+    projectId: req.projectId,
+    job: { id: job.id, name: job.name, version: job.version, spec: job.spec },
+    inputs,
+    trigger: req.trigger,
+    ...(req.priority === undefined ? {} : { priority: req.priority }),
+    ...(req.createdBy ? { createdBy: req.createdBy } : {}),
+    ...(req.parentRunId === undefined ? {} : { parentRunId: req.parentRunId }),
+  };
   // The payload is written in the transaction that enqueues, so no worker can claim the run
-  // before its payload is there (the queue's NOTIFY is delivered at commit).
-  const id = await withTransaction(pool, async (tx) => {
-    const [runId] = await runsEnqueue(tx, [
-      {
-        projectId: req.projectId,
-        job: { id: job.id, name: job.name, version: job.version, spec: job.spec },
-        inputs,
-        trigger: req.trigger,
-        ...(req.priority === undefined ? {} : { priority: req.priority }),
-        ...(req.createdBy ? { createdBy: req.createdBy } : {}),
-        ...(req.parentRunId === undefined ? {} : { parentRunId: req.parentRunId }),
-      },
-    ]);
-    if (runId !== undefined && req.payload !== undefined) await runTriggerPayloadSet(tx, runId, req.payload);
-    if (runId !== undefined && req.beforeCommit) await req.beforeCommit(tx, runId);
-    return runId;
-  });
+  // before its payload is there (the queue's NOTIFY is delivered at commit). Without one, the
+  // run shares its INSERT with concurrent requests (runEnqueue).
+  const id =
+    req.payload === undefined && !req.beforeCommit
+      ? await runEnqueue(pool, request)
+      : await withTransaction(pool, async (tx) => {
+          const [runId] = await runsEnqueue(tx, [request]);
+          if (runId !== undefined && req.payload !== undefined) await runTriggerPayloadSet(tx, runId, req.payload);
+          if (runId !== undefined && req.beforeCommit) await req.beforeCommit(tx, runId);
+          return runId;
+        });
   const run = id === undefined ? null : await runGet(pool, req.projectId, id);
   if (!run) throw new HostrunError('internal', 'the run was not created');
   return run;
