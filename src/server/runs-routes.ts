@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConflictError, HostrunError, NotFoundError } from '../core/errors.ts';
 import type { RunStatus } from '../core/types.ts';
 import { jobGetById } from '../db/jobs.ts';
-import { runEventsAfter, runGet, runLogsAfter, runLogsSearch, runsListJson, runStepsList, type RunRow } from '../db/runs.ts';
+import { runEventsAfter, runGet, runLogsAfter, runLogsSearch, runsListJson, runsListVersions, runStepsList, type RunRow, type RunsListFilter } from '../db/runs.ts';
 import type { Pool } from '../db/pool.ts';
 import { runCancel } from '../queue/cancel.ts';
 import type { AppDeps } from './deps.ts';
@@ -65,6 +65,65 @@ export function cursorDecode(cursor: string): number {
   return Number(match[1]);
 }
 
+// The answers to recent list requests, each with the row versions it was built from. A
+// dashboard (or a script) asking for the same page again and again mostly gets the same runs
+// back: asking Postgres whether any of them changed (runsListVersions) costs a fraction of
+// building the page, so an unchanged page is answered with the bytes built last time. The key
+// holds the project and every parameter, so a page is only ever served to the request that
+// built it. Bounded in bytes; an entry lives a minute at most, far from the 2^32 transactions
+// after which a row version's number could come round again.
+const PAGE_CACHE_BYTES = 16 * 1024 * 1024;
+const PAGE_CACHE_MS = 60_000;
+
+interface CachedPage {
+  versions: string;
+  body: Uint8Array<ArrayBuffer>;
+  until: number;
+}
+
+export class RunsPageCache {
+  private readonly pages = new Map<string, CachedPage>();
+  private bytes = 0;
+
+  get(key: string, now = Date.now()): CachedPage | null {
+    const page = this.pages.get(key);
+    if (page && page.until > now) return page;
+    if (page) this.delete(key, page);
+    return null;
+  }
+
+  set(key: string, versions: string, body: Uint8Array<ArrayBuffer>, now = Date.now()): void {
+    const old = this.pages.get(key);
+    if (old) this.delete(key, old);
+    const size = body.byteLength + versions.length + key.length;
+    if (size > PAGE_CACHE_BYTES / 4) return;
+    // Maps keep insertion order: the oldest entries make room.
+    for (const [k, page] of this.pages) {
+      if (this.bytes + size <= PAGE_CACHE_BYTES) break;
+      this.delete(k, page);
+    }
+    this.pages.set(key, { versions, body, until: now + PAGE_CACHE_MS });
+    this.bytes += size;
+  }
+
+  private delete(key: string, page: CachedPage): void {
+    this.pages.delete(key);
+    this.bytes -= page.body.byteLength + page.versions.length + key.length;
+  }
+}
+
+async function runsListBody(pool: Pool, pages: RunsPageCache, filter: RunsListFilter): Promise<Uint8Array<ArrayBuffer>> {
+  const key = JSON.stringify(filter);
+  const cached = pages.get(key);
+  if (cached && (await runsListVersions(pool, filter)) === cached.versions) return cached.body;
+  const page = await runsListJson(pool, filter);
+  // The runs arrive as JSON text (runsListJson): spliced in, not parsed and serialized again.
+  const nextCursor = page.nextBeforeId === null ? null : cursorEncode(page.nextBeforeId);
+  const body = new Uint8Array(Buffer.from(`{"runs":${page.json},"next_cursor":${JSON.stringify(nextCursor)}}`));
+  if (page.versions !== null) pages.set(key, page.versions, body);
+  return body;
+}
+
 export async function runOr404(pool: Pool, projectId: string, rawId: string): Promise<RunRow> {
   const run = await runGet(pool, projectId, parseRunId(rawId));
   if (!run) throw new NotFoundError(`run ${rawId}`);
@@ -76,10 +135,11 @@ export function runsRoutes(deps: AppDeps): Routes {
   const r = new Routes();
   const { pool } = deps;
   const tag = 'runs';
+  const pages = new RunsPageCache();
 
   r.get('/runs', { tag, access: 'viewer', summary: 'List runs, newest first', query: RunsQuery }, async (c) => {
     const q = parseQuery(c, RunsQuery);
-    const page = await runsListJson(pool, {
+    const filter: RunsListFilter = {
       projectId: c.get('principal').projectId,
       limit: q.limit,
       ...(q.job ? { jobName: q.job } : {}),
@@ -88,10 +148,8 @@ export function runsRoutes(deps: AppDeps): Routes {
       ...(q.cursor ? { beforeId: cursorDecode(q.cursor) } : {}),
       ...(q.since ? { createdAfter: q.since } : {}),
       ...(q.until ? { createdBefore: q.until } : {}),
-    });
-    // The runs arrive as JSON text (runsListJson): spliced in, not parsed and serialized again.
-    const nextCursor = page.nextBeforeId === null ? null : cursorEncode(page.nextBeforeId);
-    return c.body(`{"runs":${page.json},"next_cursor":${JSON.stringify(nextCursor)}}`, 200, { 'content-type': 'application/json' });
+    };
+    return c.body(await runsListBody(pool, pages, filter), 200, { 'content-type': 'application/json' });
   });
 
   r.get('/runs/:id', { tag, access: 'viewer', summary: 'One run with its steps' }, async (c) => {
