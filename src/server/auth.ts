@@ -8,7 +8,7 @@ import { auditRecord } from '../db/audit.ts';
 import { memberGet } from '../db/members.ts';
 import { DEFAULT_PROJECT_SLUG, projectAccessBySlug, projectGetBySlug } from '../db/projects.ts';
 import { sessionFindActive } from '../db/sessions.ts';
-import { tokenAuthenticate, tokenTouch, TOKEN_PREFIX, type MemberRole } from '../db/tokens.ts';
+import { tokenAuthenticate, tokenHash, tokenTouch, TOKEN_PREFIX, type MemberRole, type TokenAuthRow } from '../db/tokens.ts';
 import { userGetByEmail, userGetByExternalId, userLinkExternalId, type UserRow } from '../db/users.ts';
 import type { AppDeps } from './deps.ts';
 import { pathParams, type Operation, type OperationRegistry } from './operations.ts';
@@ -65,6 +65,15 @@ export type AppEnv = {
 
 // last_used_at is for humans auditing tokens; a write per request would cost more than it says.
 const TOUCH_INTERVAL_MS = 60_000;
+// How long a verified API token is believed without asking the database again. The lookup (a
+// three-table join, parsed and planned on every call) was a quarter of Postgres's work per
+// request on the run list under load. This process forgets every remembered token whenever it
+// handles a change (any request other than GET/HEAD/OPTIONS: revoking a token, removing a
+// member, disabling a user, renaming a project are all such requests), so those take effect
+// here at once; a change made elsewhere (another server process, SQL by hand, a token's
+// expires_at passing) takes effect here within this bound.
+export const TOKEN_CACHE_MS = 1000;
+const TOKEN_CACHE_MAX = 1000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function roleAtLeast(role: MemberRole, needed: MemberRole): boolean {
@@ -85,10 +94,47 @@ export function clientIp(c: Context, trustProxy: boolean): string | null {
   return incoming?.socket?.remoteAddress ?? null;
 }
 
+/** Verified tokens by the hash of their secret, each for TOKEN_CACHE_MS at most. */
+class TokenCache {
+  private readonly entries = new Map<string, { row: TokenAuthRow; until: number }>();
+  // Bumped by forget(): a lookup that began before a change must not store what it read then.
+  private generation = 0;
+
+  get(key: string, now: number): TokenAuthRow | null {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (entry.until > now) return entry.row;
+    this.entries.delete(key);
+    return null;
+  }
+
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  set(key: string, row: TokenAuthRow, generation: number, now: number): void {
+    if (generation !== this.generation) return;
+    // Bounded: the oldest entry (Maps keep insertion order) makes room.
+    if (this.entries.size >= TOKEN_CACHE_MAX && !this.entries.has(key)) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { row, until: now + TOKEN_CACHE_MS });
+  }
+
+  forget(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+}
+
 export class Authenticator {
   private readonly touchedAt = new Map<string, number>();
+  private readonly tokens = new TokenCache();
 
   constructor(private readonly deps: AppDeps) {}
+
+  /** Drops every remembered token: called after each request that may have changed one. */
+  forgetTokens(): void {
+    this.tokens.forget();
+  }
 
   /** The identity behind the request's credential; null when it carries none. */
   async identify(c: Context): Promise<Identity | null> {
@@ -121,9 +167,17 @@ export class Authenticator {
   }
 
   private async fromToken(secret: string): Promise<Identity> {
-    const token = await tokenAuthenticate(this.deps.pool, secret);
-    if (!token) throw new HostrunError('unauthorized', 'invalid, expired or revoked token');
-    const now = Date.now();
+    // Keyed by the hash, as the database does: the cache holds no secrets.
+    const key = tokenHash(secret).toString('base64');
+    let now = Date.now();
+    let token = this.tokens.get(key, now);
+    if (!token) {
+      const generation = this.tokens.currentGeneration;
+      token = await tokenAuthenticate(this.deps.pool, secret);
+      if (!token) throw new HostrunError('unauthorized', 'invalid, expired or revoked token');
+      now = Date.now();
+      this.tokens.set(key, token, generation, now);
+    }
     if (now - (this.touchedAt.get(token.id) ?? 0) >= TOUCH_INTERVAL_MS) {
       this.touchedAt.set(token.id, now);
       tokenTouch(this.deps.pool, token.id).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not record token use'));
@@ -231,9 +285,16 @@ export function accessControl(deps: AppDeps, registry: OperationRegistry, auth: 
       await authorize(c, op, identity, auth, route.path);
     }
 
-    await next();
+    if (SAFE_METHODS.has(c.req.method)) return next();
+    try {
+      await next();
+    } finally {
+      // Whatever this request changed (or half changed before failing), no token is believed
+      // on the strength of an earlier lookup.
+      auth.forgetTokens();
+    }
 
-    if (!SAFE_METHODS.has(c.req.method) && op.audit && c.res.status < 400) {
+    if (op.audit && c.res.status < 400) {
       await recordAudit(c, deps, op, route.path, identity).catch((err: unknown) =>
         deps.logger.error({ err, action: op.audit }, 'could not write the audit log entry'),
       );
