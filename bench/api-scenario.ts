@@ -4,8 +4,11 @@
 // GET /api/v1/runs?limit=50 from this process with a project token (viewer) at 50 connections.
 //
 // BENCH_F_REUSE=1 keeps a database that already holds the runs (for iterating on the server);
-// BENCH_F_CPU_PROF=<dir> writes a V8 CPU profile of the server process there.
+// BENCH_F_CPU_PROF=<dir> writes a V8 CPU profile of the server process there;
+// BENCH_F_DATABASE names the database (default bench_hostrun_api), so a worktree of another
+// commit, whose migrations differ, can keep its own.
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { createPool } from '../src/db/pool.ts';
@@ -26,6 +29,10 @@ export interface ApiResult {
   non2xx: number;
   /** CPU time (user + system) the server process spent per request served while measured. */
   serverCpuMsPerRequest: number;
+  /** CPU time of the server's Postgres backends per request (from /proc; null where unreadable). */
+  postgresCpuMsPerRequest: number | null;
+  /** CPU time of this process (autocannon) per request: the third user of the machine's cores. */
+  loadCpuMsPerRequest: number;
   explain: string;
 }
 
@@ -37,8 +44,9 @@ const CHUNK = 250_000;
 
 export async function apiScenario(serverUrl: string, _home: string, o: { runs: number; seconds: number; connections?: number }): Promise<ApiResult> {
   const connections = o.connections ?? 50;
-  const reuse = process.env.BENCH_F_REUSE === '1' && (await runsHeld(serverUrl, 'bench_hostrun_api')) === o.runs;
-  const url = reuse ? databaseUrl(serverUrl, 'bench_hostrun_api') : await recreateDatabase(serverUrl, 'bench_hostrun_api');
+  const database = process.env.BENCH_F_DATABASE ?? 'bench_hostrun_api';
+  const reuse = process.env.BENCH_F_REUSE === '1' && (await runsHeld(serverUrl, database)) === o.runs;
+  const url = reuse ? databaseUrl(serverUrl, database) : await recreateDatabase(serverUrl, database);
   const pool = createPool(url, { max: 10 });
   try {
     await migrate(pool);
@@ -77,8 +85,18 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
       if (probe.status !== 200) throw new Error(`GET /api/v1/runs answered ${probe.status}: ${await probe.text()}`);
       await autocannon({ url: target, connections, duration: 3, headers });
       const cpuBefore = await server.cpuMicros();
+      const pgBefore = await backendTicks(pool);
+      const loadBefore = process.cpuUsage();
       const r = await autocannon({ url: target, connections, duration: o.seconds, headers });
+      const load = process.cpuUsage(loadBefore);
       const cpuMicros = (await server.cpuMicros()) - cpuBefore;
+      const pgAfter = await backendTicks(pool);
+      const pgMs = pgBefore && pgAfter ? [...pgAfter].reduce((sum, [pid, t]) => sum + t - (pgBefore.get(pid) ?? 0), 0) * TICK_MS : null;
+      const perRequest = (ms: number) => ms / r.requests.total;
+      console.log(
+        `[F] ${r.requests.total} requests, ${r.requests.average} req/s; CPU ms per request: server ${perRequest(cpuMicros / 1000).toFixed(3)}, ` +
+          `postgres ${pgMs === null ? '?' : perRequest(pgMs).toFixed(3)}, autocannon ${perRequest((load.user + load.system) / 1000).toFixed(3)}`,
+      );
       return {
         runs: o.runs,
         connections,
@@ -90,6 +108,8 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
         errors: r.errors + r.timeouts,
         non2xx: r.non2xx,
         serverCpuMsPerRequest: cpuMicros / 1000 / r.requests.total,
+        postgresCpuMsPerRequest: pgMs === null ? null : perRequest(pgMs),
+        loadCpuMsPerRequest: perRequest((load.user + load.system) / 1000),
         explain: plan.map((p) => p['QUERY PLAN']).join('\n'),
       };
     } finally {
@@ -104,6 +124,29 @@ function databaseUrl(serverUrl: string, name: string): string {
   const u = new URL(serverUrl);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+// /proc/<pid>/stat counts CPU time in clock ticks: 100 per second on Linux builds.
+const TICK_MS = 10;
+
+/**
+ * User + system clock ticks of each Postgres backend serving the server process (its pool and
+ * its feed connection), by pid; null where /proc cannot be read (Postgres on another machine).
+ */
+async function backendTicks(pool: ReturnType<typeof createPool>): Promise<Map<number, number> | null> {
+  const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name IN ('bench-api', 'hostrun-run-feed')`);
+  const ticks = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      return null;
+    }
+  }
+  return ticks;
 }
 
 /** How many runs database `name` holds, or -1 when it does not exist yet. */
