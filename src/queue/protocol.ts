@@ -135,19 +135,32 @@ export interface LogLine {
   stepIdx: number | null;
   stream: 'stdout' | 'stderr' | 'system';
   at: Date;
-  text: string;
+  /** Bytes of the line's UTF-8 text in the buffer passed with it. */
+  length: number;
 }
 
-// name: logsAppend — parallel arrays of lines; returns how many were stored (fenced lines are not).
-export async function logsAppend(db: Queryable, lines: LogLine[]): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT hostrun.append_run_logs($1, $2, $3, $4, $5, $6, $7) AS n`, [
+// name: logsAppend — $1–$6 the lines' run ids, attempts, seqs, step indexes, streams and times;
+// $7/$8 byte offset and length of each line's text in $9, the texts as UTF-8 back to back.
+// The texts go as one binary parameter: as a text[] the driver escapes ~1 MiB of output per
+// flush and the server parses it back character by character (0008_packed_log_append.sql).
+// Returns how many were stored (fenced lines are not).
+export async function logsAppend(db: Queryable, lines: LogLine[], texts: Buffer): Promise<number> {
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const l of lines) {
+    offsets.push(offset);
+    offset += l.length;
+  }
+  const { rows } = await db.query<{ n: number }>(`SELECT hostrun.append_run_logs_packed($1, $2, $3, $4, $5, $6, $7, $8, $9) AS n`, [
     lines.map((l) => l.runId),
     lines.map((l) => l.attempt),
     lines.map((l) => l.seq),
     lines.map((l) => l.stepIdx),
     lines.map((l) => l.stream),
     lines.map((l) => l.at),
-    lines.map((l) => l.text),
+    offsets,
+    lines.map((l) => l.length),
+    texts,
   ]);
   return rows[0]?.n ?? 0;
 }
