@@ -22,7 +22,15 @@ try {
   const { job } = await jobApply(pool, { projectId, spec, source });
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  // Where the RSS goes: the JS heap, and buffers outside it (pipe chunks, flush buffers).
+  let peakHeap = 0;
+  let peakExternal = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapTotal);
+    peakExternal = Math.max(peakExternal, m.external);
+  }, 50);
   const worker = await startWorker({ pool, databaseUrl: url, concurrency: 1, home, maxLogBytesPerRun: (MB + 64) * 1024 * 1024 });
   const [id] = await runsEnqueue(pool, [{ projectId, job: { id: job.id, name: job.name, version: job.version, spec }, inputs: {}, trigger: 'api' }]);
   for (;;) {
@@ -42,6 +50,7 @@ try {
   const r = rows[0]!;
   console.log(`run ${r.status}: ${(Number(r.bytes) / 2 ** 20).toFixed(0)} MiB in ${r.lines} rows stored in ${Number(r.secs).toFixed(1)} s = ${(Number(r.bytes) / 2 ** 20 / Number(r.secs)).toFixed(1)} MiB/s`);
   console.log(`worker process RSS: ${(baseline / 2 ** 20).toFixed(0)} MiB before, peak ${(peak / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`  peaks: JS heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, external buffers ${(peakExternal / 2 ** 20).toFixed(0)} MiB`);
 } finally {
   await db.close();
 }
