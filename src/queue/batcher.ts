@@ -28,6 +28,17 @@ export class Batcher<T, R> {
     });
   }
 
+  /**
+   * Takes back an item whose flush has not begun: it is not written, and its add() resolves
+   * with `result`. False when it is not waiting (already flushing or flushed).
+   */
+  withdraw(item: T, result: R): boolean {
+    const i = this.queue.findIndex((p) => p.item === item);
+    if (i === -1) return false;
+    this.queue.splice(i, 1)[0]!.resolve(result);
+    return true;
+  }
+
   get pending(): number {
     return this.queue.length;
   }

@@ -95,13 +95,15 @@ export interface Completion {
   retryInSeconds: number | null;
   /** The run's step states not written yet; they are written in the same statement. */
   steps?: StepState[];
+  /** When the run started, if its start was never written (it is still `claimed`): written with the outcome. */
+  startedAt?: Date;
 }
 
 // name: runsComplete — $1 worker, then parallel arrays. Returns id -> status after the call
 // (`queued` when a retry was scheduled); runs missing from the answer were fenced off.
 export async function runsComplete(db: Queryable, workerId: string, items: Completion[]): Promise<Map<number, RunStatus>> {
   const { rows } = await db.query<{ id: number; status: RunStatus }>(
-    `SELECT id, status FROM hostrun.complete_runs($1, $2, $3, $4::hostrun.run_status[], $5, $6, $7::jsonb[], $8, $9::jsonb[])`,
+    `SELECT id, status FROM hostrun.complete_runs($1, $2, $3, $4::hostrun.run_status[], $5, $6, $7::jsonb[], $8, $9::jsonb[], $10::timestamptz[])`,
     [
       workerId,
       items.map((c) => c.id),
@@ -112,6 +114,7 @@ export async function runsComplete(db: Queryable, workerId: string, items: Compl
       items.map((c) => (c.outputs ? JSON.stringify(c.outputs) : null)),
       items.map((c) => c.retryInSeconds),
       items.map((c) => stepsToJson(c.steps ?? [])),
+      items.map((c) => c.startedAt ?? null),
     ],
   );
   return new Map(rows.map((r) => [r.id, r.status]));

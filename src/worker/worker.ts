@@ -101,6 +101,8 @@ export const DEFAULT_LEASE_SECONDS = 30;
 export const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** A cap, as large as graphile-worker's tuned local queue; the adaptive depth reaches it only above ~5,000 runs/s per worker. */
 export const DEFAULT_PREFETCH = 500;
+/** What a start withdrawn by foldStart resolves to: a log seq, as if it had landed. */
+const FOLDED_INTO_COMPLETION = 0;
 
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const worker = new Worker(options);
@@ -136,6 +138,8 @@ class Worker {
   private readonly completer: Batcher<Completion, RunStatus | undefined>;
   private readonly specLoader: Batcher<{ jobId: string; version: number }, JobSpec | undefined>;
   private executions = new Set<Promise<void>>();
+  /** Starts added to the starter and not flushed yet, with when each run began executing. */
+  private readonly waitingStarts = new Map<number, { item: { id: number; attempt: number }; at: Date }>();
   private writes = new Set<Promise<void>>();
   private readonly baseEnv = baseEnvironment();
 
@@ -388,15 +392,36 @@ class Worker {
       controller.abort('lost' satisfies AbortReason);
       return false;
     };
-    return this.starter.add({ id: run.id, attempt: run.attempt }).then(
-      (seq) => seq !== undefined || fenced('run was taken over before it started; stopping it without writing'),
-      (err: unknown) => fenced(`starting the run failed (${String(err)}); leaving it to the reaper`),
+    const item = { id: run.id, attempt: run.attempt };
+    this.waitingStarts.set(run.id, { item, at: new Date() });
+    return this.starter.add(item).then(
+      (seq) => {
+        this.waitingStarts.delete(run.id);
+        return seq !== undefined || fenced('run was taken over before it started; stopping it without writing');
+      },
+      (err: unknown) => {
+        this.waitingStarts.delete(run.id);
+        return fenced(`starting the run failed (${String(err)}); leaving it to the reaper`);
+      },
     );
   }
 
+  /**
+   * A run that ends while its start still waits for the next batch (a start in flight holds
+   * it back) gives the start up: the completion writes the start time with the outcome, one
+   * UPDATE of the run instead of two (0010_compound_transitions.sql). Returns that start time.
+   */
+  private foldStart(runId: number): Date | undefined {
+    const waiting = this.waitingStarts.get(runId);
+    if (!waiting || !this.starter.withdraw(waiting.item, FOLDED_INTO_COMPLETION)) return undefined;
+    this.waitingStarts.delete(runId);
+    return waiting.at;
+  }
+
   private async finish(run: ClaimedRun, startLanded: Promise<boolean>, runLog: RunLog, result: RunResult, spec: JobSpec): Promise<void> {
-    // Nothing is recorded before the start: claimed -> succeeded is no legal transition, and a
-    // run whose start was fenced off is not ours to finish or hand back.
+    // A run ends only after its start is on record (or goes with the outcome): a run whose
+    // start was fenced off is not ours to finish or hand back.
+    const startedAt = result.abandoned === undefined ? this.foldStart(run.id) : undefined;
     if (!(await startLanded)) return;
     if (result.abandoned === 'lost') return;
     if (result.abandoned === 'shutdown') {
@@ -409,7 +434,7 @@ class Worker {
     // Logs first, so whoever sees the run finished also sees all of its output; the last
     // step states go in the completion statement itself.
     await this.logs.drainRun(runLog);
-    await this.complete(run, result, retryable, spec, await this.steps.takeRun(run.id));
+    await this.complete(run, result, retryable, spec, await this.steps.takeRun(run.id), startedAt);
   }
 
   /** Background writes that stop() must wait for. */
@@ -426,9 +451,10 @@ class Worker {
     retryable: boolean,
     spec?: JobSpec,
     steps?: StepState[],
+    startedAt?: Date,
   ): Promise<void> {
     const retryInSeconds = retryable && spec ? retryDelaySeconds(spec.retries, run.attempt, this.options.random) : null;
-    const status = await this.completer.add({ id: run.id, attempt: run.attempt, ...result, retryInSeconds, steps });
+    const status = await this.completer.add({ id: run.id, attempt: run.attempt, ...result, retryInSeconds, steps, ...(startedAt && { startedAt }) });
     if (status === undefined) this.log.warn({ run: run.id, attempt: run.attempt }, 'completion fenced off: the run was taken over');
   }
 

@@ -43,6 +43,13 @@ describe('worker', () => {
       expect(rows).toHaveLength(ids.length);
       const paths = new Set(rows.map((r) => r.path));
       expect([...paths]).toEqual(['->queued,queued>claimed,claimed>running,running>succeeded']);
+      // Times in order, whether the start went out alone, with the claim, or with the outcome.
+      const times = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM hostrun.runs WHERE id = ANY($1)
+            AND NOT (created_at <= claimed_at AND claimed_at <= started_at AND started_at <= finished_at)`,
+        [ids],
+      );
+      expect(times.rows[0]!.n).toBe(0);
       const perWorker = await db.pool.query(`SELECT count(DISTINCT worker_id) AS n FROM hostrun.runs WHERE id = ANY($1)`, [ids]);
       expect(perWorker.rows[0].n).toBeGreaterThan(1);
     } finally {
@@ -331,6 +338,26 @@ steps:
     await expect(db.pool.query(`UPDATE hostrun.runs SET status = 'succeeded' WHERE id = $1`, [id])).rejects.toThrow(/queued -> succeeded/);
     await runCancel(db.pool, id!);
     await expect(db.pool.query(`UPDATE hostrun.runs SET status = 'queued' WHERE id = $1`, [id])).rejects.toThrow(/canceled -> queued/);
+  });
+
+  it('records a claim-and-start and a start-and-finish written in one update as both of their transitions', async () => {
+    // Labels no worker has: the worker running in this suite leaves the run alone.
+    const { rows } = await db.pool.query<{ id: number }>(
+      `INSERT INTO hostrun.runs (project_id, job_name, job_version, trigger, inputs, target, labels, max_attempts, timeout_seconds)
+       SELECT id, 'compound', 1, 'api', '{}', 'local', '{nobody-has-this}', 1, 60 FROM hostrun.projects WHERE slug = 'default' RETURNING id`,
+    );
+    const id = rows[0]!.id;
+    const set = (sql: string) => db.pool.query(`UPDATE hostrun.runs SET ${sql} WHERE id = $1`, [id]);
+    // Halves alone are not a compound: queued -> running without a new attempt, claimed -> succeeded without a start.
+    await expect(set(`status = 'running', started_at = now()`)).rejects.toThrow(/queued -> running/);
+    await set(`status = 'claimed', attempt = attempt + 1, worker_id = 'w', claimed_at = now()`);
+    await expect(set(`status = 'succeeded'`)).rejects.toThrow(/claimed -> succeeded/);
+    await set(`status = 'succeeded', started_at = now(), finished_at = now()`);
+    const events = await db.pool.query<{ from_status: string | null; to_status: string }>(
+      `SELECT from_status, to_status FROM hostrun.run_events WHERE run_id = $1 ORDER BY id`,
+      [id],
+    );
+    expect(events.rows.map((e) => `${e.from_status ?? ''}->${e.to_status}`)).toEqual(['->queued', 'queued->claimed', 'claimed->running', 'running->succeeded']);
   });
 });
 
