@@ -39,7 +39,9 @@ export class LocalExecutor implements Executor {
       join: (...parts) => path.join(...parts),
       runStep: (p) => this.runStep(p),
       readFile: (file) => readFile(file, 'utf8').catch(() => ''),
-      collectFiles: (dir, maxBytes) => collectLocalFiles(dir, maxBytes),
+      // Without a directory there is nothing to collect; asking the disk costs a failed readdir
+      // per run (a sixth of a worker's CPU on no-op runs).
+      collectFiles: (dir, maxBytes) => (run.needsDir ? collectLocalFiles(dir, maxBytes) : Promise.resolve({ files: [], skipped: [] })),
       close: async ({ keepWorkDir }) => {
         if (run.needsDir && !keepWorkDir) await rm(controlDir, { recursive: true, force: true }).catch(() => {});
       },
