@@ -8,7 +8,7 @@ import { logsAppend, type LogLine } from '../queue/protocol.ts';
 // above a high-water mark the producer is paused (backpressure reaches the child's pipe), and
 // past a per-run cap the rest is discarded behind one visible truncation line.
 //
-// A queued row's text is kept as UTF-8 in a slab (a 2 MiB buffer, reused), not as a string:
+// A queued row's text is kept as UTF-8 in a slab (a 1 MiB buffer, reused), not as a string:
 // at ~100 MB/s of output the strings outlived the young generation while they waited for their
 // flush, and the old generation grew by tens of MB between collections (peak RSS 213 MiB for
 // 1 GiB of output). In a slab the strings die where they are made, and a flush sends a slice
@@ -72,10 +72,8 @@ export class RunLog {
 }
 
 const MAX_LINES_PER_FLUSH = 5000;
-const MAX_BYTES_PER_FLUSH = 2 * 1024 * 1024;
+const MAX_BYTES_PER_FLUSH = 1024 * 1024;
 const SLAB_BYTES = MAX_BYTES_PER_FLUSH;
-/** Emptied slabs kept for reuse, so a steady stream of output allocates (almost) none. */
-const SPARE_SLABS = 2;
 /**
  * Flushes in flight. One more overlaps the database's work on a flush with the commit of the
  * one before; a flush waiting for its predecessor holds a pool connection meanwhile.
@@ -94,13 +92,19 @@ export class LogWriter {
   private readonly maxRow: number;
   private slab: Slab = { buffer: Buffer.alloc(0), used: 0, pending: 0 };
   private spareSlabs: Slab[] = [];
+  private readonly maxSpareSlabs: number;
 
   constructor(
     private readonly pool: Pool,
     private readonly options: LogWriterOptions,
   ) {
-    this.highWater = options.highWaterBytes ?? 8 * 1024 * 1024;
+    this.highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
     this.maxRow = options.maxRowChars ?? 64 * 1024;
+    // Emptied slabs are kept for reuse, as many as a step printing at full speed cycles through
+    // (paused at the high-water mark, resumed at half). Dropping them and allocating new ones
+    // left old-generation garbage: 512 MiB of output peaked at 68 MiB of buffers awaiting
+    // collection with 2 spares, 41–44 MiB with these (peak RSS 184–190 against 152–161 MiB).
+    this.maxSpareSlabs = Math.ceil(this.highWater / SLAB_BYTES) + FLUSHES_IN_FLIGHT;
   }
 
   /** Adds a chunk of a step's output. Returns a promise when the producer should pause. */
@@ -214,7 +218,7 @@ export class LogWriter {
   }
 
   private recycle(slab: Slab): void {
-    if (slab === this.slab || slab.buffer.length !== SLAB_BYTES || this.spareSlabs.length >= SPARE_SLABS) return;
+    if (slab === this.slab || slab.buffer.length !== SLAB_BYTES || this.spareSlabs.length >= this.maxSpareSlabs) return;
     this.spareSlabs.push(slab);
   }
 
