@@ -67,6 +67,9 @@ export async function startEmbeddedPostgres(home: string, options: EmbeddedOptio
     listen_addresses: '127.0.0.1',
     unix_socket_directories: '',
     max_connections: '200',
+    // The queue leaves dead row versions behind at the pace runs go through it; the launcher
+    // visits a database once per naptime (default 1 min), too seldom to keep up (README, Deployment).
+    autovacuum_naptime: '10s',
     ...options.settings,
   };
   const args = ['-D', dataDir, '-p', String(port)];
