@@ -72,6 +72,11 @@ export function cursorDecode(cursor: string): number {
 // holds the project and every parameter, so a page is only ever served to the request that
 // built it. Bounded in bytes; an entry lives a minute at most, far from the 2^32 transactions
 // after which a row version's number could come round again.
+//
+// When a page has changed, the requests that find so at the same moment share one build, but
+// only one that began after they arrived: its snapshot then holds every change committed
+// before they were asked, as their own query's would. (Without sharing, with runs finishing 20
+// times a second, every request in flight found the change and built the page itself.)
 const PAGE_CACHE_BYTES = 16 * 1024 * 1024;
 const PAGE_CACHE_MS = 60_000;
 
@@ -81,18 +86,55 @@ interface CachedPage {
   until: number;
 }
 
+interface Build {
+  /** performance.now() when it was asked for, before its query was sent. */
+  startedAt: number;
+  body: Promise<Uint8Array<ArrayBuffer>>;
+}
+
 export class RunsPageCache {
   private readonly pages = new Map<string, CachedPage>();
+  private readonly builds = new Map<string, Build>();
   private bytes = 0;
 
-  get(key: string, now = Date.now()): CachedPage | null {
+  /**
+   * The page of `key` for a request that arrived at `arrivedAt` (performance.now()): the
+   * cached bytes if `versions` says they are still right, else the bytes of a build that began
+   * after the request arrived, its own or one under way.
+   */
+  async page(
+    key: string,
+    arrivedAt: number,
+    versions: () => Promise<string | null>,
+    build: () => Promise<{ versions: string | null; body: Uint8Array<ArrayBuffer> }>,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    const cached = this.get(key);
+    if (cached && (await versions()) === cached.versions) return cached.body;
+    const shared = this.builds.get(key);
+    if (shared && shared.startedAt >= arrivedAt) return shared.body;
+    const own: Build = {
+      startedAt: performance.now(),
+      body: build().then((page) => {
+        if (page.versions !== null) this.set(key, page.versions, page.body);
+        return page.body;
+      }),
+    };
+    this.builds.set(key, own);
+    try {
+      return await own.body;
+    } finally {
+      if (this.builds.get(key) === own) this.builds.delete(key);
+    }
+  }
+
+  private get(key: string, now = Date.now()): CachedPage | null {
     const page = this.pages.get(key);
     if (page && page.until > now) return page;
     if (page) this.delete(key, page);
     return null;
   }
 
-  set(key: string, versions: string, body: Uint8Array<ArrayBuffer>, now = Date.now()): void {
+  private set(key: string, versions: string, body: Uint8Array<ArrayBuffer>, now = Date.now()): void {
     const old = this.pages.get(key);
     if (old) this.delete(key, old);
     const size = body.byteLength + versions.length + key.length;
@@ -112,16 +154,19 @@ export class RunsPageCache {
   }
 }
 
-async function runsListBody(pool: Pool, pages: RunsPageCache, filter: RunsListFilter): Promise<Uint8Array<ArrayBuffer>> {
-  const key = JSON.stringify(filter);
-  const cached = pages.get(key);
-  if (cached && (await runsListVersions(pool, filter)) === cached.versions) return cached.body;
-  const page = await runsListJson(pool, filter);
-  // The runs arrive as JSON text (runsListJson): spliced in, not parsed and serialized again.
-  const nextCursor = page.nextBeforeId === null ? null : cursorEncode(page.nextBeforeId);
-  const body = new Uint8Array(Buffer.from(`{"runs":${page.json},"next_cursor":${JSON.stringify(nextCursor)}}`));
-  if (page.versions !== null) pages.set(key, page.versions, body);
-  return body;
+async function runsListBody(pool: Pool, pages: RunsPageCache, filter: RunsListFilter, arrivedAt: number): Promise<Uint8Array<ArrayBuffer>> {
+  return pages.page(
+    JSON.stringify(filter),
+    arrivedAt,
+    () => runsListVersions(pool, filter),
+    async () => {
+      const page = await runsListJson(pool, filter);
+      // The runs arrive as JSON text (runsListJson): spliced in, not parsed and serialized again.
+      const nextCursor = page.nextBeforeId === null ? null : cursorEncode(page.nextBeforeId);
+      const body = new Uint8Array(Buffer.from(`{"runs":${page.json},"next_cursor":${JSON.stringify(nextCursor)}}`));
+      return { versions: page.versions, body };
+    },
+  );
 }
 
 export async function runOr404(pool: Pool, projectId: string, rawId: string): Promise<RunRow> {
@@ -138,6 +183,7 @@ export function runsRoutes(deps: AppDeps): Routes {
   const pages = new RunsPageCache();
 
   r.get('/runs', { tag, access: 'viewer', summary: 'List runs, newest first', query: RunsQuery }, async (c) => {
+    const arrivedAt = performance.now();
     const q = parseQuery(c, RunsQuery);
     const filter: RunsListFilter = {
       projectId: c.get('principal').projectId,
@@ -149,7 +195,7 @@ export function runsRoutes(deps: AppDeps): Routes {
       ...(q.since ? { createdAfter: q.since } : {}),
       ...(q.until ? { createdBefore: q.until } : {}),
     };
-    return c.body(await runsListBody(pool, pages, filter), 200, { 'content-type': 'application/json' });
+    return c.body(await runsListBody(pool, pages, filter, arrivedAt), 200, { 'content-type': 'application/json' });
   });
 
   r.get('/runs/:id', { tag, access: 'viewer', summary: 'One run with its steps' }, async (c) => {

@@ -3,6 +3,7 @@ import { projectCreate } from '../../src/db/projects.ts';
 import { runsListJson } from '../../src/db/runs.ts';
 import { tokenCreate } from '../../src/db/tokens.ts';
 import { createApp } from '../../src/server/app.ts';
+import { RunsPageCache } from '../../src/server/runs-routes.ts';
 import { createTestDatabase, keepDatabaseOnFailure, type TestDatabase } from '../support/db.ts';
 import { applyJob, enqueueRuns, type AppliedJob } from '../support/fixtures.ts';
 
@@ -71,6 +72,19 @@ describe('GET /api/v1/runs, asked again', () => {
     expect(JSON.parse(await list(`limit=${limit}`)).next_cursor).toBeNull();
   });
 
+  it('requests in flight together each see every change committed before they were sent', async () => {
+    const [newest] = JSON.parse(await list('limit=3')).runs as { id: number }[];
+    for (let round = 1; round <= 5; round++) {
+      // Requests still running from the previous round may share builds with each other, never
+      // with these: a build they share began after they were sent.
+      const before = Array.from({ length: 5 }, () => list('limit=3'));
+      await db.pool.query(`UPDATE hostrun.runs SET error = $2 WHERE id = $1`, [newest!.id, `round ${round}`]);
+      const after = await Promise.all(Array.from({ length: 10 }, () => list('limit=3')));
+      for (const body of after) expect(JSON.parse(body).runs[0]).toMatchObject({ id: newest!.id, error: `round ${round}` });
+      await Promise.all(before);
+    }
+  });
+
   it('never serves one project or filter the page of another', async () => {
     const other = (await projectCreate(db.pool, { slug: 'other', name: 'Other' }))!.id;
     const otherToken = (await tokenCreate(db.pool, { name: 'other-viewer', projectId: other, role: 'viewer' })).token;
@@ -78,5 +92,46 @@ describe('GET /api/v1/runs, asked again', () => {
     expect(await list('limit=2', otherToken)).toBe('{"runs":[],"next_cursor":null}');
     expect(JSON.parse(await list('limit=2&status=failed')).runs).toEqual([]);
     expect(JSON.parse(await list('limit=1')).runs).toHaveLength(1);
+  });
+});
+
+describe('RunsPageCache', () => {
+  const bytes = (text: string) => new Uint8Array(Buffer.from(text));
+
+  it('shares a build only with requests that arrived before it began', async () => {
+    const pages = new RunsPageCache();
+    let builds = 0;
+    const releases: (() => void)[] = [];
+    const build = () => {
+      builds++;
+      const n = builds;
+      return new Promise<{ versions: string; body: Uint8Array<ArrayBuffer> }>((resolve) => releases.push(() => resolve({ versions: `v${n}`, body: bytes(`page ${n}`) })));
+    };
+    const versions = async () => 'never the same';
+
+    const earlyArrival = performance.now();
+    const first = pages.page('k', earlyArrival, versions, build);
+    // Arrived before the first build began: may take its result.
+    const early = pages.page('k', earlyArrival, versions, build);
+    // Arrived after it began: a change committed meanwhile could be missing from it.
+    const late = pages.page('k', performance.now() + 1, versions, build);
+    expect(builds).toBe(2);
+    releases.forEach((release) => release());
+    expect(Buffer.from(await first).toString()).toBe('page 1');
+    expect(Buffer.from(await early).toString()).toBe('page 1');
+    expect(Buffer.from(await late).toString()).toBe('page 2');
+  });
+
+  it('answers from the cache while the versions are the same, and builds when they differ', async () => {
+    const pages = new RunsPageCache();
+    let current = 'a';
+    let builds = 0;
+    const build = async () => ({ versions: current, body: bytes(`built ${++builds} at ${current}`) });
+    const ask = async () => Buffer.from(await pages.page('k', performance.now(), async () => current, build)).toString();
+    expect(await ask()).toBe('built 1 at a');
+    expect(await ask()).toBe('built 1 at a');
+    current = 'b';
+    expect(await ask()).toBe('built 2 at b');
+    expect(await ask()).toBe('built 2 at b');
   });
 });
