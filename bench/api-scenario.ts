@@ -6,7 +6,9 @@
 // BENCH_F_REUSE=1 keeps a database that already holds the runs (for iterating on the server);
 // BENCH_F_CPU_PROF=<dir> writes a V8 CPU profile of the server process there;
 // BENCH_F_DATABASE names the database (default bench_hostrun_api), so a worktree of another
-// commit, whose migrations differ, can keep its own.
+// commit, whose migrations differ, can keep its own; BENCH_F_CHURN=<n> inserts n finished runs
+// per second while measuring, so the first page keeps changing as on a busy installation (the
+// server answers an unchanged page from the bytes it built last time).
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -87,14 +89,20 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
       const cpuBefore = await server.cpuMicros();
       const pgBefore = await backendTicks(pool);
       const loadBefore = process.cpuUsage();
-      const r = await autocannon({ url: target, connections, duration: o.seconds, headers });
+      const churn = startChurn(url, noop, Number(process.env.BENCH_F_CHURN ?? 0));
+      let r;
+      try {
+        r = await autocannon({ url: target, connections, duration: o.seconds, headers });
+      } finally {
+        await churn.stop();
+      }
       const load = process.cpuUsage(loadBefore);
       const cpuMicros = (await server.cpuMicros()) - cpuBefore;
       const pgAfter = await backendTicks(pool);
       const pgMs = pgBefore && pgAfter ? [...pgAfter].reduce((sum, [pid, t]) => sum + t - (pgBefore.get(pid) ?? 0), 0) * TICK_MS : null;
       const perRequest = (ms: number) => ms / r.requests.total;
       console.log(
-        `[F] ${r.requests.total} requests, ${r.requests.average} req/s; CPU ms per request: server ${perRequest(cpuMicros / 1000).toFixed(3)}, ` +
+        `[F] ${r.requests.total} requests, ${r.requests.average} req/s, ${churn.inserted} runs inserted meanwhile; CPU ms per request: server ${perRequest(cpuMicros / 1000).toFixed(3)}, ` +
           `postgres ${pgMs === null ? '?' : perRequest(pgMs).toFixed(3)}, autocannon ${perRequest((load.user + load.system) / 1000).toFixed(3)}`,
       );
       return {
@@ -124,6 +132,41 @@ function databaseUrl(serverUrl: string, name: string): string {
   const u = new URL(serverUrl);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+type NoopJob = Awaited<ReturnType<typeof hostrunRequests>>['noop'];
+
+/** Inserts `perSecond` finished runs a second into the job's project until stopped (0: none). */
+function startChurn(url: string, noop: NoopJob, perSecond: number): { inserted: number; stop(): Promise<void> } {
+  const state = { inserted: 0, stop: async () => {} };
+  if (!(perSecond > 0)) return state;
+  const client = new pg.Client({ connectionString: url, application_name: 'bench-churn' });
+  const connected = client.connect();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void connected
+      .then(() =>
+        client.query(
+          `INSERT INTO hostrun.runs (project_id, job_id, job_name, job_version, trigger, inputs, status, attempt, worker_id,
+                                     created_at, claimed_at, started_at, finished_at, exit_code, outputs, timeout_seconds)
+           VALUES ($1, $2, $3, $4, 'api', '{}', 'succeeded', 1, 'bench-churn', now(), now(), now(), now(), 0, '{}', 3600)`,
+          [noop.projectId, noop.job.id, noop.job.name, noop.job.version],
+        ),
+      )
+      .then(() => state.inserted++)
+      .finally(() => (busy = false));
+  }, 1000 / perSecond);
+  state.stop = async () => {
+    clearInterval(timer);
+    await connected.catch(() => {});
+    while (busy) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Gone again, so the next BENCH_F_REUSE run finds the history it expects.
+    await client.query(`DELETE FROM hostrun.runs WHERE worker_id = 'bench-churn'`).catch(() => {});
+    await client.end().catch(() => {});
+  };
+  return state;
 }
 
 // /proc/<pid>/stat counts CPU time in clock ticks: 100 per second on Linux builds.
