@@ -103,7 +103,7 @@ const HOSTRUN_TABLES = ['hostrun.runs', 'hostrun.run_steps', 'hostrun.run_events
 const hostrun: SystemDef = {
   label: 'Hostrun',
   pkg: null,
-  settings: 'claims ahead into a local queue whose depth follows the pace (product default prefetch cap 500; runs for free slots start in the claim statement, the rest in batched starts while they execute), batched completions carrying step states, poll 1 s as fallback to LISTEN',
+  settings: 'claims ahead into a local queue whose depth follows the pace (product default prefetch cap 500; runs for free slots start in the claim statement, the rest in batched starts while they execute, or with their completion when they end first), batched completions carrying step states, poll 1 s as fallback to LISTEN; status changes send no NOTIFY; in C, each producer call goes through runEnqueue (the API\'s path), where calls in flight at once share one INSERT',
   history: 'everything: the run row (status, attempt, worker, claimed/started/finished times, outputs), one run_steps row per step, one run_events row per transition (4 per run: queued, claimed, running, succeeded)',
   postgres: true,
   async open(databaseUrl) {
