@@ -29,14 +29,15 @@ export class Batcher<T, R> {
   }
 
   /**
-   * Takes back an item whose flush has not begun: it is not written, and its add() resolves
-   * with `result`. False when it is not waiting (already flushing or flushed).
+   * Takes back the first waiting item that `match` picks, before its flush begins: it is not
+   * written, and its add() resolves with `result`. Undefined when none is waiting.
    */
-  withdraw(item: T, result: R): boolean {
-    const i = this.queue.findIndex((p) => p.item === item);
-    if (i === -1) return false;
-    this.queue.splice(i, 1)[0]!.resolve(result);
-    return true;
+  withdraw(match: (item: T) => boolean, result: R): T | undefined {
+    const i = this.queue.findIndex((p) => match(p.item));
+    if (i === -1) return undefined;
+    const [taken] = this.queue.splice(i, 1);
+    taken!.resolve(result);
+    return taken!.item;
   }
 
   get pending(): number {

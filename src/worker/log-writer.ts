@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { Pool, PoolClient } from '../db/pool.ts';
+import { withTransaction, type Pool } from '../db/pool.ts';
 import { logsAppend, type LogLine } from '../queue/protocol.ts';
 
 // Streams step output into run_logs in batches. A row holds one or more whole lines (text
@@ -270,24 +270,14 @@ export class LogWriter {
    * On any failure it waits for the earlier flush and falls back to writing on its own.
    */
   private async writeAfter(lines: QueuedLine[], previous: Promise<void>): Promise<void> {
-    let client: PoolClient | undefined;
     try {
-      client = await this.pool.connect();
-      await client.query('BEGIN');
-      await logsAppend(client, lines, texts(lines));
-      await previous;
-      await client.query('COMMIT');
-      client.release();
+      await withTransaction(this.pool, async (tx) => {
+        await logsAppend(tx, lines, texts(lines));
+        await previous;
+      });
       return;
     } catch (err) {
       this.options.onError?.(err);
-      if (client) {
-        const c = client;
-        await c.query('ROLLBACK').then(
-          () => c.release(),
-          () => c.release(true),
-        );
-      }
     }
     await previous;
     await this.writeWithRetry(lines);

@@ -134,12 +134,11 @@ class Worker {
   private readonly sshPool: SshPool;
   private readonly logs: LogWriter;
   private readonly steps: StepWriter;
-  private readonly starter: Batcher<{ id: number; attempt: number }, number | undefined>;
+  /** Starts not written yet, each with when its run began executing (see foldStart). */
+  private readonly starter: Batcher<{ id: number; attempt: number; at: Date }, number | undefined>;
   private readonly completer: Batcher<Completion, RunStatus | undefined>;
   private readonly specLoader: Batcher<{ jobId: string; version: number }, JobSpec | undefined>;
   private executions = new Set<Promise<void>>();
-  /** Starts added to the starter and not flushed yet, with when each run began executing. */
-  private readonly waitingStarts = new Map<number, { item: { id: number; attempt: number }; at: Date }>();
   private writes = new Set<Promise<void>>();
   private readonly baseEnv = baseEnvironment();
 
@@ -392,17 +391,9 @@ class Worker {
       controller.abort('lost' satisfies AbortReason);
       return false;
     };
-    const item = { id: run.id, attempt: run.attempt };
-    this.waitingStarts.set(run.id, { item, at: new Date() });
-    return this.starter.add(item).then(
-      (seq) => {
-        this.waitingStarts.delete(run.id);
-        return seq !== undefined || fenced('run was taken over before it started; stopping it without writing');
-      },
-      (err: unknown) => {
-        this.waitingStarts.delete(run.id);
-        return fenced(`starting the run failed (${String(err)}); leaving it to the reaper`);
-      },
+    return this.starter.add({ id: run.id, attempt: run.attempt, at: new Date() }).then(
+      (seq) => seq !== undefined || fenced('run was taken over before it started; stopping it without writing'),
+      (err: unknown) => fenced(`starting the run failed (${String(err)}); leaving it to the reaper`),
     );
   }
 
@@ -412,10 +403,7 @@ class Worker {
    * UPDATE of the run instead of two (0010_compound_transitions.sql). Returns that start time.
    */
   private foldStart(runId: number): Date | undefined {
-    const waiting = this.waitingStarts.get(runId);
-    if (!waiting || !this.starter.withdraw(waiting.item, FOLDED_INTO_COMPLETION)) return undefined;
-    this.waitingStarts.delete(runId);
-    return waiting.at;
+    return this.starter.withdraw((start) => start.id === runId, FOLDED_INTO_COMPLETION)?.at;
   }
 
   private async finish(run: ClaimedRun, startLanded: Promise<boolean>, runLog: RunLog, result: RunResult, spec: JobSpec): Promise<void> {
