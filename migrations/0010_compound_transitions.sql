@@ -12,7 +12,8 @@
 -- (queued -> claimed -> running; claimed -> running -> outcome), in that order.
 
 -- name: runs_record_update (trigger)
--- As in 0007_quiet_transitions.sql, plus compound changes. One is legal when its halves are:
+-- As in 0006_claim_log_seq.sql, without the hostrun_events NOTIFY (see 0007_quiet_transitions.sql),
+-- plus compound changes. One is legal when its halves are:
 -- queued -> running that begins a new attempt and sets started_at is a claim and a start;
 -- claimed -> X with a new started_at is a start and X.
 CREATE OR REPLACE FUNCTION runs_record_update() RETURNS trigger LANGUAGE plpgsql
