@@ -88,7 +88,7 @@ export async function pickupLatency(
     starts.set(key, at);
     wake();
   });
-  const hostrunWait = system === 'hostrun' ? await hostrunWaiter(o.pool!) : null;
+  const hostrunWait = system === 'hostrun' ? hostrunWaiter(o.pool!) : null;
   const samples: number[] = [];
   const began = Date.now();
   try {
@@ -116,7 +116,6 @@ export async function pickupLatency(
       if (i >= o.warmup) samples.push(startedAt - sent);
     }
   } finally {
-    await hostrunWait?.close();
     await group.stop();
   }
   return { samples, missing: 0 };
@@ -127,8 +126,8 @@ export async function pickupLatency(
  * are not notified (migrations/0007_quiet_transitions.sql): it re-reads every 2 ms, as the peers'
  * loop above does. Only how soon the next sample starts depends on this, not the latency.
  */
-async function hostrunWaiter(pool: Pool): Promise<((key: number) => Promise<number>) & { close(): Promise<void> }> {
-  const fn = async (key: number): Promise<number> => {
+function hostrunWaiter(pool: Pool): (key: number) => Promise<number> {
+  return async (key: number): Promise<number> => {
     for (let i = 0; i < 15_000; i++) {
       const { rows } = await pool.query<{ status: string; started: Date | null }>(
         `SELECT r.status, s.started_at AS started FROM hostrun.runs r LEFT JOIN hostrun.run_steps s ON s.run_id = r.id AND s.idx = 0
@@ -144,7 +143,6 @@ async function hostrunWaiter(pool: Pool): Promise<((key: number) => Promise<numb
     }
     throw new Error(`hostrun run ${key} did not finish`);
   };
-  return Object.assign(fn, { close: async () => {} });
 }
 
 // ---------------------------------------------------------------------------------------
