@@ -232,7 +232,11 @@ steps:
     // The default per-run cap (64 MiB) stores the start and marks the rest as truncated.
     expect(Number(stored.bytes)).toBeGreaterThan(60 * 1024 * 1024);
     expect(Number(stored.bytes)).toBeLessThanOrEqual(64 * 1024 * 1024);
-    expect((peak - before) / 2 ** 20).toBeLessThan(150);
+    // Bounded means well under the 191 MiB the step prints: holding the stream would pass that.
+    // RSS follows the collector's timing: alone this test grows the process by 111–134 MiB (the
+    // same before and after the slab log writer), and up to 155 MiB with CI's other test files
+    // running beside it, so the bound leaves room for that and no more.
+    expect((peak - before) / 2 ** 20).toBeLessThan(180);
   });
 
   it('injection payloads arrive over SSH as data, byte for byte, and run nothing', async () => {
