@@ -32,10 +32,19 @@ export interface PreparedRun {
 
 const SECRET_REFERENCE = /\bsecrets\.([A-Za-z_][A-Za-z0-9_-]*)/g;
 
+// Per spec object: the worker keeps one spec per job version for all its runs, and writing the
+// spec out as JSON for every run cost more than the run's own no-op step.
+const secretNamesBySpec = new WeakMap<JobSpec, readonly string[]>();
+
 /** Secret names a spec's steps and env refer to (`${{ secrets.X }}`). */
-export function secretNamesUsed(spec: JobSpec): string[] {
-  const text = JSON.stringify([spec.env, spec.steps]);
-  return [...new Set([...text.matchAll(SECRET_REFERENCE)].map((m) => m[1]!))];
+export function secretNamesUsed(spec: JobSpec): readonly string[] {
+  let names = secretNamesBySpec.get(spec);
+  if (!names) {
+    const text = JSON.stringify([spec.env, spec.steps]);
+    names = [...new Set([...text.matchAll(SECRET_REFERENCE)].map((m) => m[1]!))];
+    secretNamesBySpec.set(spec, names);
+  }
+  return names;
 }
 
 export async function prepareRun(ctx: RunTargetContext): Promise<PreparedRun> {

@@ -158,6 +158,14 @@ describe('syntax', () => {
     expect(parseExpression('steps.build-1.outputs.my-tag')).toEqual({ kind: 'path', root: 'steps', segments: ['build-1', 'outputs', 'my-tag'] });
   });
 
+  test('a parsed expression is reused, and a bad one fails every time it is evaluated', () => {
+    expect(parseExpression("inputs.env == 'prod'")).toBe(parseExpression("inputs.env == 'prod'"));
+    for (let i = 0; i < 2; i++) expect(() => evaluateCondition('inputs.a <', ctx)).toThrow(/unsupported operator "<"/);
+    // Conditions sharing a parsed tree still see each evaluation's own context.
+    expect(evaluateCondition("inputs.env == 'prod'", { ...ctx, inputs: { env: 'prod' } })).toBe(true);
+    expect(evaluateCondition("inputs.env == 'prod'", { ...ctx, inputs: { env: 'dev' } })).toBe(false);
+  });
+
   test('resolveFromContext walks payload arrays and ignores prototypes', () => {
     const resolve = resolveFromContext(ctx);
     expect(resolve({ context: 'trigger', name: 'payload', path: ['commits', '0', 'id'] })).toBe('abc');
