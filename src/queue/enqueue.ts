@@ -64,27 +64,14 @@ export function runShape(req: EnqueueRequest): RunRow {
 }
 
 // name: runsEnqueue
-// One INSERT for any number of runs (unnest of parallel arrays). Scheduled runs carry
-// (schedule_id, fire_at): a second insert of the same fire time is skipped by the unique
-// index, which is what makes any number of schedulers fire each time exactly once.
-// Returns the ids of the runs actually created, in request order where created.
+// One INSERT for any number of runs: hostrun.enqueue_runs (migrations/0012_enqueue_function.sql)
+// takes twenty parallel arrays, one element per run, and returns the ids of the runs actually
+// created, in request order (a schedule's fire time already on record is skipped). A function,
+// so each connection plans the INSERT once instead of on every enqueue.
 const ENQUEUE_SQL = `
-INSERT INTO hostrun.runs (project_id, job_id, job_name, job_version, trigger, schedule_id, fire_at, inputs,
-                          target, labels, priority, max_attempts, run_after, concurrency_key, concurrency_max,
-                          timeout_seconds, created_by, parent_run_id, spec, status, started_at)
-SELECT u.project_id, u.job_id, u.job_name, u.job_version, u.trigger, u.schedule_id, u.fire_at, u.inputs,
-       u.target, ARRAY(SELECT jsonb_array_elements_text(u.labels)), u.priority, u.max_attempts,
-       coalesce(u.run_after, now()), u.concurrency_key, u.concurrency_max, u.timeout_seconds, u.created_by, u.parent_run_id,
-       u.spec, u.status, CASE WHEN u.status = 'running' THEN now() END
-  FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::uuid[], $7::timestamptz[], $8::jsonb[],
-              $9::text[], $10::jsonb[], $11::int[], $12::int[], $13::timestamptz[], $14::text[], $15::int[],
-              $16::int[], $17::uuid[], $18::bigint[], $19::jsonb[], $20::hostrun.run_status[])
-       WITH ORDINALITY AS u(project_id, job_id, job_name, job_version, trigger, schedule_id, fire_at, inputs,
-                            target, labels, priority, max_attempts, run_after, concurrency_key, concurrency_max,
-                            timeout_seconds, created_by, parent_run_id, spec, status, ord)
- ORDER BY u.ord
-ON CONFLICT (schedule_id, fire_at) WHERE schedule_id IS NOT NULL DO NOTHING
-RETURNING id`;
+SELECT run_id AS id FROM hostrun.enqueue_runs($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::uuid[],
+  $7::timestamptz[], $8::jsonb[], $9::text[], $10::jsonb[], $11::int[], $12::int[], $13::timestamptz[], $14::text[],
+  $15::int[], $16::int[], $17::uuid[], $18::bigint[], $19::jsonb[], $20::hostrun.run_status[])`;
 
 export async function runsEnqueue(db: Queryable, requests: EnqueueRequest[]): Promise<number[]> {
   if (requests.length === 0) return [];
@@ -202,8 +189,6 @@ async function runsInsert(db: Queryable, items: [EnqueueRequest, RowOverrides][]
     ];
     values.forEach((v, i) => cols[i]!.push(v));
   }
-  // Named: each connection plans this statement once, not on every enqueue (a single Run now
-  // spends most of its time before the commit in parse and plan of the 20-array unnest).
-  const { rows } = await db.query<{ id: number }>({ name: 'hostrun.runs_enqueue', text: ENQUEUE_SQL, values: cols });
+  const { rows } = await db.query<{ id: number }>(ENQUEUE_SQL, cols);
   return rows.map((r) => r.id);
 }
