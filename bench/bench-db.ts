@@ -18,29 +18,55 @@ export interface BenchDatabase {
 }
 
 export async function openBenchDatabase(name: string): Promise<BenchDatabase> {
-  const home = mkdtempSync(path.join(tmpdir(), `${name}-`));
-  chmodSync(home, 0o755);
-  let embedded: EmbeddedPostgres | undefined;
-  let url: string;
-  if (process.env.DATABASE_URL) {
-    url = await recreateDatabase(process.env.DATABASE_URL, name);
-  } else {
-    embedded = await startEmbeddedPostgres(home);
-    url = embedded.url;
-  }
+  const home = scratchHome(name);
+  const server = await benchServer();
+  const url = server.embedded ? server.url : await recreateDatabase(server.url, name);
   const pool = createPool(url, { max: 10 });
   await migrate(pool);
   return {
     url,
     pool,
     home,
-    embedded: embedded !== undefined,
+    embedded: server.embedded,
     async close() {
       await pool.end();
-      await embedded?.stop();
+      await server.stop();
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+export interface BenchServer {
+  /** A URL of the server's `postgres` database (or DATABASE_URL as given). */
+  url: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The PostgreSQL server a benchmark measures on: DATABASE_URL's, or, without it, an embedded
+ * PostgreSQL started for the run (default settings, autovacuum on), so a benchmark needs no
+ * server of its own on the machine, like `npm start` and `npm test`.
+ */
+export async function benchServer(): Promise<BenchServer> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
+  const home = scratchHome('hostrun-bench-pg');
+  const embedded: EmbeddedPostgres = await startEmbeddedPostgres(home);
+  return {
+    url: embedded.url,
+    embedded: true,
+    async stop() {
+      await embedded.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A temporary directory that the embedded server's own user can reach when we run as root. */
+function scratchHome(prefix: string): string {
+  const home = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
+  chmodSync(home, 0o755);
+  return home;
 }
 
 /** Drops and creates database `name` on the server of `serverUrl`; returns its URL. */

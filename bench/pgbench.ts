@@ -23,11 +23,13 @@ export async function pgbenchCeiling(serverUrl: string, seconds: number, repeats
   const script = path.join(dir, 'update-one.sql');
   writeFileSync(script, '\\set aid random(1, 100000 * :scale)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n');
   const clients = 16;
+  // The embedded server has a generated password; pgbench reads it from the environment.
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   try {
-    execFileSync('pgbench', [...args, '-i', '-q', '-s', '1', db], { stdio: 'ignore' });
+    execFileSync('pgbench', [...args, '-i', '-q', '-s', '1', db], { stdio: 'ignore', env });
     const tps: number[] = [];
     for (let i = 0; i < repeats; i++) {
-      const out = execFileSync('pgbench', [...args, '-n', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', script, db], { encoding: 'utf8' });
+      const out = execFileSync('pgbench', [...args, '-n', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', script, db], { encoding: 'utf8', env });
       const m = /tps = ([\d.]+)/.exec(out);
       if (!m) throw new Error(`pgbench printed no tps:\n${out}`);
       tps.push(Number(m[1]));

@@ -2,15 +2,15 @@
 // machine, then BENCHMARKS.md at the repository root. See bench/README in BENCHMARKS.md's
 // "How it was measured" section for what each figure means.
 //
-// Env: DATABASE_URL (a server; default postgres://postgres@127.0.0.1:5432/postgres; one
-// database per system is recreated on it), REDIS_URL (default redis://127.0.0.1:6379),
+// Env: DATABASE_URL (a server, one database per system recreated on it; without it, an
+// embedded PostgreSQL is started for the run), REDIS_URL (default redis://127.0.0.1:6379),
 // BENCH_QUICK=1 (shorter windows, fewer runs: ~15 minutes), BENCH_SYSTEMS (comma list),
 // BENCH_SCENARIOS (letters, default ABCDEF), BENCH_OUT (default BENCHMARKS.md).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPool } from '../src/db/pool.ts';
-import { recreateDatabase } from './bench-db.ts';
+import { benchServer, recreateDatabase } from './bench-db.ts';
 import { SYSTEMS, type SystemName } from './systems.ts';
 import { burnDown, pickupLatency, steadyLoad, type Env } from './queue-scenarios.ts';
 import { pgbenchCeiling } from './pgbench.ts';
@@ -20,7 +20,6 @@ import { apiScenario } from './api-scenario.ts';
 import { writeReport, type Results } from './report.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ALL: SystemName[] = ['hostrun', 'graphile', 'graphile-tuned', 'pgboss', 'pgboss-tuned', 'bullmq'];
 const systems = (process.env.BENCH_SYSTEMS?.split(',') as SystemName[] | undefined) ?? ALL;
@@ -52,6 +51,8 @@ function dbName(system: SystemName): string {
 }
 
 async function main(): Promise<void> {
+  const server = await benchServer();
+  const SERVER = server.url;
   const home = mkdtempSync(path.join(tmpdir(), 'hostrun-bench-'));
   const env = (databaseUrl: string): Env => ({ databaseUrl, redisUrl: REDIS, home });
   const results: Results = { settings, startedAt: new Date(), a: {}, b: {}, c: {}, notes: [] };
@@ -62,8 +63,14 @@ async function main(): Promise<void> {
   };
   try {
     if (scenarios.includes('A')) {
-      results.ceiling = await pgbenchCeiling(SERVER, settings.pgbenchSeconds, 3);
-      log(`pgbench ceiling: ${results.ceiling.tps.map((t) => t.toFixed(0)).join(', ')} TPS`);
+      try {
+        results.ceiling = await pgbenchCeiling(SERVER, settings.pgbenchSeconds, 3);
+        log(`pgbench ceiling: ${results.ceiling.tps.map((t) => t.toFixed(0)).join(', ')} TPS`);
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'pgbench is not installed (Debian: postgresql-client)' : (err as Error).message.split('\n')[0];
+        results.notes.push(`The pgbench ceiling was not measured: ${why}.`);
+        log(`pgbench ceiling not measured: ${why}`);
+      }
       // Repeats outermost, systems inside: the machine's noise falls on every system alike.
       for (let rep = 0; rep < settings.aRepeats; rep++) {
         for (const system of systems) {
@@ -130,7 +137,11 @@ async function main(): Promise<void> {
   }
   results.finishedAt = new Date();
   const out = path.resolve(import.meta.dirname, '..', process.env.BENCH_OUT ?? 'BENCHMARKS.md');
-  await writeReport(out, results, SERVER, systems);
+  try {
+    await writeReport(out, results, SERVER, systems, server.embedded);
+  } finally {
+    await server.stop();
+  }
   log(`wrote ${out}`);
 }
 
