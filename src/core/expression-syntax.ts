@@ -162,12 +162,15 @@ function tokenize(src: string): Token[] {
 // Parsed expressions by source text. A worker evaluates the same few conditions (every step's
 // `if:`, `success()` by default) for every run; parsing them each time was ~7 % of a busy
 // worker's CPU. Parsed trees are never changed after parsing, so one tree serves every caller.
-// Bounded: cleared when full, since the distinct sources in use are few.
+// Bounded in entries (cleared when full, since the distinct sources in use are few) and in
+// size: the server parses what users submit too, and a long source is parsed afresh each time.
 const parsed = new Map<string, Expr>();
 const PARSED_MAX = 2000;
+const PARSED_MAX_SOURCE = 500;
 
 /** Parse the inside of one `${{ }}` (or a bare `if:` condition). Throws ExpressionError. */
 export function parseExpression(src: string): Expr {
+  if (src.length > PARSED_MAX_SOURCE) return parseUncached(src);
   let expr = parsed.get(src);
   if (expr === undefined) {
     expr = parseUncached(src);
