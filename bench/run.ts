@@ -7,6 +7,7 @@
 // BENCH_QUICK=1 (shorter windows, fewer runs: ~15 minutes), BENCH_SYSTEMS (comma list),
 // BENCH_SCENARIOS (letters, default ABCDEF), BENCH_OUT (default BENCHMARKS.md).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPool } from '../src/db/pool.ts';
@@ -22,7 +23,7 @@ import { writeReport, type Results } from './report.ts';
 const QUICK = process.env.BENCH_QUICK === '1';
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ALL: SystemName[] = ['hostrun', 'graphile', 'graphile-tuned', 'pgboss', 'pgboss-tuned', 'bullmq'];
-const systems = (process.env.BENCH_SYSTEMS?.split(',') as SystemName[] | undefined) ?? ALL;
+const requested = (process.env.BENCH_SYSTEMS?.split(',') as SystemName[] | undefined) ?? ALL;
 const scenarios = process.env.BENCH_SCENARIOS ?? 'ABCDEF';
 const num = (name: string, quick: number, full: number) => Number(process.env[name] ?? (QUICK ? quick : full));
 
@@ -50,13 +51,34 @@ function dbName(system: SystemName): string {
   return `bench_${system.replace(/-/g, '_')}`;
 }
 
+/** Whether something accepts connections at the Redis URL (BullMQ would wait for it forever). */
+function redisReachable(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port || 6379) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 async function main(): Promise<void> {
+  const results: Results = { settings, startedAt: new Date(), a: {}, b: {}, c: {}, notes: [] };
+  const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
+  let systems = requested;
+  if (systems.includes('bullmq') && !(await redisReachable(REDIS))) {
+    systems = systems.filter((s) => s !== 'bullmq');
+    results.notes.push(`BullMQ was not run: nothing answers at ${REDIS} (set REDIS_URL).`);
+    log(`BullMQ left out: nothing answers at ${REDIS}`);
+  }
   const server = await benchServer();
   const SERVER = server.url;
   const home = mkdtempSync(path.join(tmpdir(), 'hostrun-bench-'));
   const env = (databaseUrl: string): Env => ({ databaseUrl, redisUrl: REDIS, home });
-  const results: Results = { settings, startedAt: new Date(), a: {}, b: {}, c: {}, notes: [] };
-  const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
   const fresh = async (system: SystemName) => {
     const url = SYSTEMS[system].postgres ? await recreateDatabase(SERVER, dbName(system)) : '';
     return { url, producer: await SYSTEMS[system].open(url, REDIS) };
