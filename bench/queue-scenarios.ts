@@ -2,7 +2,7 @@
 // `npm run bench`, written once against the Producer/worker interface of bench/systems.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../src/db/pool.ts';
-import { SYSTEMS, type Producer, type SystemName } from './systems.ts';
+import { SYSTEMS, type Producer, type SystemName, type TableStats } from './systems.ts';
 import { startWorkerGroup, type WorkerGroupOptions } from './workers.ts';
 
 export interface Env {
@@ -160,8 +160,10 @@ export interface SteadyLoad extends Latencies {
   /** Producer calls that failed, and the first failure's message. */
   errors: number;
   firstError: string | null;
-  statsBefore: { deadTuples: number | null; bytes: number };
-  statsAfter: { deadTuples: number | null; bytes: number };
+  statsBefore: TableStats;
+  statsAfter: TableStats;
+  /** The most dead tuples seen in the window (read about once a second), or null where not Postgres. */
+  deadMax: number | null;
 }
 
 /**
@@ -183,7 +185,12 @@ export async function steadyLoad(
   const measureFrom = start + o.warmupMs;
   const measureTo = measureFrom + o.measureMs;
   const interval = 1000 / o.rate;
-  let statsBefore = { deadTuples: null as number | null, bytes: 0 };
+  let statsBefore: TableStats = { deadTuples: null, bytes: 0, vacuums: null };
+  // Dead tuples are a sawtooth where autovacuum runs: the start and end of the window alone
+  // cannot tell growth from a tooth, so they are also read about once a second.
+  let deadMax: number | null = null;
+  let nextRead = measureFrom;
+  let reading: Promise<void> | null = null;
   let k = 0;
   let sent = 0;
   const inFlight = new Set<Promise<void>>();
@@ -207,11 +214,25 @@ export async function steadyLoad(
         tookStats = true;
         statsBefore = await producer.stats();
       }
+      if (now >= nextRead && !reading) {
+        nextRead += 1000;
+        reading = producer.stats().then(
+          (st) => {
+            if (st.deadTuples !== null) deadMax = Math.max(deadMax ?? 0, st.deadTuples);
+            reading = null;
+          },
+          () => {
+            reading = null;
+          },
+        );
+      }
       // Bounded: a producer that cannot keep up still stops at measureTo.
       await sleep(inFlight.size > 2000 ? 5 : 1);
     }
     await Promise.all([...inFlight]);
+    await reading;
     const statsAfter = await producer.stats();
+    if (statsAfter.deadTuples !== null) deadMax = Math.max(deadMax ?? 0, statsAfter.deadTuples, statsBefore.deadTuples ?? 0);
     // Let what was sent start (up to 30 s), so slow systems show their tail instead of losing it.
     for (let i = 0; i < 300 && (await producer.unfinished()) > 0; i++) await sleep(100);
     const starts: [number, number][] =
@@ -228,6 +249,7 @@ export async function steadyLoad(
       achieved,
       statsBefore,
       statsAfter,
+      deadMax,
     };
   } finally {
     await group.stop();

@@ -129,13 +129,14 @@ export async function writeReport(file: string, r: Results, serverUrl: string, s
 
   if (Object.keys(r.c).length > 0) {
     L.push(`## C. Steady load: open-loop producer, 2 worker processes × 8, each job sleeps 5 ms in-process`, '');
-    L.push(`Job k is due at start + k/rate and sent then, one call per job, however far behind the system is; latency = handler (Hostrun: step) start − intended send time. ${Number(s.cWarmupMs) / 1000} s warm-up, ${Number(s.cMeasureMs) / 1000} s measured. "missing" = sent in the window but not started by 30 s after it. Dead tuples: \`n_dead_tup\` of the system's tables at the start and the end of the measured window (BullMQ: Redis used_memory instead of table size).`, '');
-    L.push('| system | rate/s | achieved/s | p50 ms | p99 ms | p99.9 ms | max ms | missing | producer errors | dead tuples start → end | size start → end |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push(`Job k is due at start + k/rate and sent then, one call per job, however far behind the system is; latency = handler (Hostrun: step) start − intended send time. ${Number(s.cWarmupMs) / 1000} s warm-up, ${Number(s.cMeasureMs) / 1000} s measured. "missing" = sent in the window but not started by 30 s after it. Dead tuples: \`n_dead_tup\` of the system's tables at the start and the end of the measured window, the most read in it (about once a second), and how many times those tables were vacuumed in the window (BullMQ: Redis used_memory instead of table size).`, '');
+    L.push('| system | rate/s | achieved/s | p50 ms | p99 ms | p99.9 ms | max ms | missing | producer errors | dead tuples start → end (max) | vacuums | size start → end |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const sys of systems) {
       for (const x of r.c[sys] ?? []) {
         const q = (p: number) => quantile(x.samples, p);
-        const dead = x.statsBefore.deadTuples === null ? 'n/a' : `${f0(x.statsBefore.deadTuples)} → ${f0(x.statsAfter.deadTuples ?? NaN)}`;
-        L.push(`| ${label(sys)} | ${x.rate} | ${f0(x.achieved)} | ${f1(q(0.5))} | ${f1(q(0.99))} | ${f1(q(0.999))} | ${f1(Math.max(...x.samples))} | ${x.missing} | ${x.errors ?? 0}${x.firstError ? ` (${x.firstError.replace(/\|/g, '/').slice(0, 80)})` : ''} | ${dead} | ${mib(x.statsBefore.bytes)} → ${mib(x.statsAfter.bytes)} |`);
+        const dead = x.statsBefore.deadTuples === null ? 'n/a' : `${f0(x.statsBefore.deadTuples)} → ${f0(x.statsAfter.deadTuples ?? NaN)} (${f0(x.deadMax ?? NaN)})`;
+        const vacuums = x.statsBefore.vacuums === null || x.statsAfter.vacuums === null ? 'n/a' : f0(x.statsAfter.vacuums - x.statsBefore.vacuums);
+        L.push(`| ${label(sys)} | ${x.rate} | ${f0(x.achieved)} | ${f1(q(0.5))} | ${f1(q(0.99))} | ${f1(q(0.999))} | ${f1(Math.max(...x.samples))} | ${x.missing} | ${x.errors ?? 0}${x.firstError ? ` (${x.firstError.replace(/\|/g, '/').slice(0, 80)})` : ''} | ${dead} | ${vacuums} | ${mib(x.statsBefore.bytes)} → ${mib(x.statsAfter.bytes)} |`);
       }
     }
     L.push('');

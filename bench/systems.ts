@@ -27,6 +27,8 @@ export interface WorkerContext {
 export interface TableStats {
   /** Dead tuples of the hot tables (pg_stat_user_tables), or null where not Postgres. */
   deadTuples: number | null;
+  /** Vacuums of the hot tables so far (autovacuum and manual), or null where not Postgres. */
+  vacuums: number | null;
   /** Table + index bytes of the hot tables, or Redis used_memory for BullMQ. */
   bytes: number;
 }
@@ -70,12 +72,13 @@ const BULL_PREFIX = 'hostrun-bench';
 
 /** `names`: schema-qualified tables, or whole schemas. */
 async function pgStats(pool: Pool, names: string[]): Promise<TableStats> {
-  const { rows } = await pool.query<{ dead: string; bytes: string }>(
-    `SELECT coalesce(sum(n_dead_tup), 0) AS dead, coalesce(sum(pg_total_relation_size(relid)), 0) AS bytes
+  const { rows } = await pool.query<{ dead: string; bytes: string; vacuums: string }>(
+    `SELECT coalesce(sum(n_dead_tup), 0) AS dead, coalesce(sum(pg_total_relation_size(relid)), 0) AS bytes,
+            coalesce(sum(autovacuum_count + vacuum_count), 0) AS vacuums
        FROM pg_stat_user_tables WHERE schemaname || '.' || relname = ANY ($1) OR schemaname = ANY ($1)`,
     [names],
   );
-  return { deadTuples: Number(rows[0]!.dead), bytes: Number(rows[0]!.bytes) };
+  return { deadTuples: Number(rows[0]!.dead), bytes: Number(rows[0]!.bytes), vacuums: Number(rows[0]!.vacuums) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -319,7 +322,7 @@ const bullmq: SystemDef = {
         const client = await queue.client;
         const info: string = await client.info('memory');
         const used = /used_memory:(\d+)/.exec(info)?.[1];
-        return { deadTuples: null, bytes: Number(used ?? 0) };
+        return { deadTuples: null, bytes: Number(used ?? 0), vacuums: null };
       },
       async close() {
         await queue.close();
