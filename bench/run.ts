@@ -4,7 +4,7 @@
 //
 // Env: DATABASE_URL (a server, one database per system recreated on it; without it, an
 // embedded PostgreSQL is started for the run), REDIS_URL (default redis://127.0.0.1:6379),
-// BENCH_QUICK=1 (shorter windows, fewer runs: ~15 minutes), BENCH_SYSTEMS (comma list),
+// BENCH_QUICK=1 (shorter windows, fewer runs: ~20 minutes), BENCH_SYSTEMS (comma list),
 // BENCH_SCENARIOS (letters, default ABCDEF), BENCH_OUT (default BENCHMARKS.md).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
