@@ -127,7 +127,7 @@ const hostrun: SystemDef = {
       },
       async unfinished() {
         const { rows } = await inspector.query<{ n: string }>(
-          `SELECT (SELECT count(*) FROM hostrun.runs WHERE status = 'queued') + (SELECT count(*) FROM hostrun.runs WHERE status IN ('claimed', 'running')) AS n`,
+          `SELECT (SELECT count(*) FROM hostrun.run_queue) + (SELECT count(*) FROM hostrun.run_leases) AS n`,
         );
         return Number(rows[0]!.n);
       },

@@ -40,7 +40,8 @@ export async function startWorkerGroup(o: WorkerGroupOptions): Promise<WorkerGro
   const ready: Promise<void>[] = [];
   for (let i = 0; i < o.processes; i++) {
     const child = fork(ENTRY, [], {
-      execArgv: ['--import', 'tsx'],
+      // BENCH_WORKER_CPU_PROF=<dir>: a V8 CPU profile of every worker process, written there on stop.
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [])],
       env: {
         ...process.env,
         SYSTEM: o.system,

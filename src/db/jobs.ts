@@ -193,10 +193,15 @@ DELETE FROM hostrun.jobs WHERE project_id = $1 AND name = $2 RETURNING id`;
 // name: jobRunsCancelQueued
 // $1 project id, $2 job name. Queued runs of a deleted job could never start (their version
 // is gone with the job), so they are canceled in the same transaction, not left to fail later.
+// Their run_queue rows are locked before the runs, the order claims take them in
+// (0013_hot_queue.sql), so a claim racing this cannot deadlock with it.
 const JOB_RUNS_CANCEL_QUEUED_SQL = `
 UPDATE hostrun.runs SET status = 'canceled', finished_at = now(), cancel_requested_at = now(),
        error = 'canceled: job deleted'
- WHERE job_id = (SELECT id FROM hostrun.jobs WHERE project_id = $1 AND name = $2) AND status = 'queued'`;
+ WHERE id IN (SELECT q.run_id FROM hostrun.run_queue q JOIN hostrun.runs r ON r.id = q.run_id
+               WHERE r.job_id = (SELECT id FROM hostrun.jobs WHERE project_id = $1 AND name = $2)
+                 FOR UPDATE OF q)
+   AND status = 'queued'`;
 
 /** Deletes a job; returns false when there was none by that name. */
 export async function jobDelete(pool: Pool, projectId: string, name: string): Promise<boolean> {

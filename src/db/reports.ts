@@ -336,13 +336,14 @@ export interface StatusFigures {
 }
 
 // name: reportQueueCounts
-// $1 project id. Runs waiting and in flight now.
+// $1 project id. Runs waiting (run_queue) and held by workers (run_leases) now; both tables
+// hold only that, so this reads no history. A fan-out parent has no worker and is not counted.
 const REPORT_QUEUE_COUNTS_SQL = `
-SELECT count(*) FILTER (WHERE status = 'queued') AS queued,
-       count(*) FILTER (WHERE status = 'claimed') AS claimed,
-       count(*) FILTER (WHERE status = 'running') AS running
-  FROM hostrun.runs
- WHERE project_id = $1 AND status IN ('queued', 'claimed', 'running')`;
+SELECT (SELECT count(*) FROM hostrun.run_queue q JOIN hostrun.runs r ON r.id = q.run_id WHERE r.project_id = $1)::int AS queued,
+       count(*) FILTER (WHERE r.status = 'claimed')::int AS claimed,
+       count(*) FILTER (WHERE r.status = 'running')::int AS running
+  FROM hostrun.run_leases l JOIN hostrun.runs r ON r.id = l.run_id
+ WHERE r.project_id = $1`;
 
 // name: reportDatabase
 // No parameters. Which database the server uses, without its credentials.

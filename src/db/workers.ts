@@ -22,7 +22,7 @@ export interface WorkerRow {
 const WORKERS_LIST_SQL = `
 SELECT w.id, w.kind, w.hostname, w.pid, w.labels, w.concurrency, w.version, w.started_at,
        w.last_heartbeat_at, w.stopped_at,
-       (SELECT count(*)::int FROM hostrun.runs r WHERE r.worker_id = w.id AND r.status IN ('claimed', 'running')) AS active_runs
+       (SELECT count(*)::int FROM hostrun.run_leases l WHERE l.worker_id = w.id) AS active_runs
   FROM hostrun.workers w
  WHERE w.last_heartbeat_at > now() - make_interval(secs => $1)
  ORDER BY w.last_heartbeat_at DESC, w.id`;
