@@ -1,5 +1,5 @@
 // Scenario F: the run list API under load with a large history. Runs are inserted with
-// generate_series (finished runs as a worker leaves them: a run_steps row and 4 run_events
+// generate_series (finished runs as a worker leaves them: its step states in the row and 4 run_events
 // rows each), the server runs in a child process (bench/api-server.ts), and autocannon drives
 // GET /api/v1/runs?limit=50 from this process with a project token (viewer) at 50 connections.
 //
@@ -59,14 +59,14 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
       await pool.query(
         `WITH ins AS (
            INSERT INTO hostrun.runs (project_id, job_id, job_name, job_version, trigger, inputs, status, attempt, worker_id,
-                                     created_at, claimed_at, started_at, finished_at, exit_code, outputs, timeout_seconds)
+                                     created_at, claimed_at, started_at, finished_at, exit_code, outputs, timeout_seconds, steps)
            SELECT $1, $2, $3, $4, 'api', '{}', 'succeeded', 1, 'bench-host:1234:abcdef',
-                  t, t + interval '2 ms', t + interval '3 ms', t + interval '9 ms', 0, '{}', 3600
+                  t, t + interval '2 ms', t + interval '3 ms', t + interval '9 ms', 0, '{}', 3600,
+                  jsonb_build_array(jsonb_build_object('idx', 0, 'attempt', 1, 'step_id', 'step-1', 'name', 'noop', 'status', 'succeeded',
+                                                       'exit_code', 0, 'started_at', t + interval '3 ms', 'finished_at', t + interval '9 ms',
+                                                       'outputs', '{}'::jsonb, 'error', NULL))
              FROM generate_series($5::int, $6::int) g, LATERAL (SELECT now() - (($7::int - g) * interval '1 second') AS t) x
            RETURNING id, project_id, started_at, finished_at
-         ), steps AS (
-           INSERT INTO hostrun.run_steps (run_id, idx, attempt, step_id, name, status, exit_code, started_at, finished_at, outputs)
-           SELECT id, 0, 1, 'step-1', 'noop', 'succeeded', 0, started_at, finished_at, '{}' FROM ins
          )
          INSERT INTO hostrun.run_events (run_id, project_id, attempt, from_status, to_status, worker_id, at)
          SELECT i.id, i.project_id, 1, e.f::hostrun.run_status, e.t::hostrun.run_status, 'bench-host:1234:abcdef', i.finished_at
@@ -74,7 +74,7 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
         [noop.projectId, noop.job.id, noop.job.name, noop.job.version, from, to, o.runs],
       );
     }
-    await pool.query('VACUUM ANALYZE hostrun.runs, hostrun.run_steps, hostrun.run_events');
+    await pool.query('VACUUM ANALYZE hostrun.runs, hostrun.run_events, hostrun.run_queue, hostrun.run_leases');
     const { token } = await tokenCreate(pool, { name: 'bench', projectId: noop.projectId, role: 'viewer' });
     const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM hostrun.runs WHERE project_id = $1 ORDER BY id DESC LIMIT 51`, [noop.projectId]);

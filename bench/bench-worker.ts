@@ -8,7 +8,7 @@
 //   <- { type: 'stop' }   -> stops its worker and exits
 // `key` is the job's payload `k` (a sample number, or the producer's intended send time in
 // ms); `at` is when the handler began (Date.now(), the same clock as the parent's).
-// Hostrun reports nothing per job: its step start times are read from run_steps.
+// Hostrun reports nothing per job: its step start times are read from runs.steps.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SYSTEMS, type SystemName } from './systems.ts';
 

@@ -134,7 +134,7 @@ function hostrunWaiter(pool: Pool): (key: number) => Promise<number> {
     await sleep(5);
     for (let i = 0; i < 15_000; i++) {
       const { rows } = await pool.query<{ status: string; started: Date | null }>(
-        `SELECT r.status, s.started_at AS started FROM hostrun.runs r LEFT JOIN hostrun.run_steps s ON s.run_id = r.id AND s.idx = 0
+        `SELECT r.status, (r.steps->0->>'started_at')::timestamptz AS started FROM hostrun.runs r
           WHERE r.id = (SELECT max(id) FROM hostrun.runs) AND (r.inputs->>'k')::int = $1`,
         [key],
       );
@@ -258,9 +258,9 @@ export async function steadyLoad(
 
 async function hostrunStarts(pool: Pool, from: number, to: number): Promise<[number, number][]> {
   const { rows } = await pool.query<{ t: number; at: number }>(
-    `SELECT (r.inputs->>'k')::float8 AS t, extract(epoch FROM s.started_at) * 1000 AS at
-       FROM hostrun.runs r JOIN hostrun.run_steps s ON s.run_id = r.id AND s.idx = 0
-      WHERE (r.inputs->>'k')::float8 >= $1 AND (r.inputs->>'k')::float8 < $2 AND s.started_at IS NOT NULL`,
+    `SELECT (r.inputs->>'k')::float8 AS t, extract(epoch FROM (r.steps->0->>'started_at')::timestamptz) * 1000 AS at
+       FROM hostrun.runs r
+      WHERE (r.inputs->>'k')::float8 >= $1 AND (r.inputs->>'k')::float8 < $2 AND r.steps->0->>'started_at' IS NOT NULL`,
     [from, to],
   );
   return rows.map((r) => [Number(r.t), Number(r.at)]);

@@ -2,7 +2,7 @@
 //
 // 1. Burn-down: N no-op runs (one `uses: noop` step) enqueued in one statement, then one
 //    worker at concurrency 16 starts; throughput = N / (last completion - worker ready),
-//    both read from the database clock. Full history is kept (runs, run_steps, run_events).
+//    both read from the database clock. Full history is kept (runs with their step states, run_events).
 // 2. Pickup latency: one run at a time into an idle worker (concurrency 1); latency =
 //    started_at - created_at of each run (database clock), after warm-up runs.
 //
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
 }
 
 async function burnDown(pool: Pool, url: string, home: string, request: EnqueueRequest): Promise<number> {
-  await pool.query('TRUNCATE hostrun.runs, hostrun.run_steps, hostrun.run_logs, hostrun.run_events CASCADE');
+  await pool.query('TRUNCATE hostrun.runs, hostrun.run_queue, hostrun.run_leases, hostrun.run_logs, hostrun.run_events CASCADE');
   await pool.query('VACUUM ANALYZE hostrun.runs');
   await runsEnqueue(pool, Array.from({ length: RUNS }, () => request));
   const workerPool = createPool(url, { max: 4 });
@@ -81,7 +81,7 @@ async function burnDown(pool: Pool, url: string, home: string, request: EnqueueR
 }
 
 async function pickupLatency(pool: Pool, url: string, home: string, request: EnqueueRequest): Promise<number[]> {
-  await pool.query('TRUNCATE hostrun.runs, hostrun.run_steps, hostrun.run_logs, hostrun.run_events CASCADE');
+  await pool.query('TRUNCATE hostrun.runs, hostrun.run_queue, hostrun.run_leases, hostrun.run_logs, hostrun.run_events CASCADE');
   const workerPool = createPool(url, { max: 4 });
   const worker = await startWorker({ pool: workerPool, databaseUrl: url, concurrency: 1, prefetch: 0, home, pollMs: 1000 });
   const samples: number[] = [];

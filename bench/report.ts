@@ -108,14 +108,14 @@ export async function writeReport(file: string, r: Results, serverUrl: string, s
     }
     if (r.ceiling && r.a.hostrun) {
       const ceil = median(r.ceiling.tps);
-      L.push('', `Hostrun as a fraction of the pgbench ceiling (${f0(ceil)} single-row-update TPS): ${aKeys.map((k) => `${k}: ${f2(med('hostrun', k) / ceil)}`).join(', ')} — each Hostrun run is 3 status transitions (claimed, running, then succeeded), plus 4 run_events rows and 1 run_steps row, all batched.`);
+      L.push('', `Hostrun as a fraction of the pgbench ceiling (${f0(ceil)} single-row-update TPS): ${aKeys.map((k) => `${k}: ${f2(med('hostrun', k) / ceil)}`).join(', ')} — each Hostrun run is 3 status transitions (claimed, running, then succeeded), plus 4 run_events rows and its step states in the run row, all batched.`);
     }
     L.push('');
   }
 
   if (Object.keys(r.b).length > 0) {
     L.push(`## B. Idle pickup latency (1 worker process, concurrency 1)`, '');
-    L.push(`Per sample: time noted, one job added, wait until its handler starts (Hostrun: \`run_steps.started_at\` of its step, the worker's clock — same machine clock), then until it finished so the worker is idle again. ${s.bWarmup} warm-up, up to ${s.bSamples} samples, at most ${Number(s.bBudgetMs) / 1000} s per system (polling systems collect fewer).`, '');
+    L.push(`Per sample: time noted, one job added, wait until its handler starts (Hostrun: the \`started_at\` of its step in \`runs.steps\`, the worker's clock — same machine clock), then until it finished so the worker is idle again. ${s.bWarmup} warm-up, up to ${s.bSamples} samples, at most ${Number(s.bBudgetMs) / 1000} s per system (polling systems collect fewer).`, '');
     L.push('| system | samples | p50 ms | p95 ms | p99 ms | max ms | Hostrun/system p50 | Hostrun/system p99 |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
     const h = r.b.hostrun?.samples ?? [];
     for (const sys of systems) {
@@ -159,7 +159,7 @@ export async function writeReport(file: string, r: Results, serverUrl: string, s
   if (r.f) {
     const f = r.f;
     L.push(`## F. API: \`GET /api/v1/runs?limit=50\` with ${f0(f.runs)} runs in history (Hostrun only)`, '');
-    L.push(`Runs inserted with generate_series (each with a run_steps row and 4 run_events rows), ANALYZEd; server in a process of its own (bench/api-server.ts), a project token with the viewer role; autocannon, ${f.connections} connections, ${f.seconds} s, after a 3 s warm-up.`, '');
+    L.push(`Runs inserted with generate_series (each with its step states and 4 run_events rows), ANALYZEd; server in a process of its own (bench/api-server.ts), a project token with the viewer role; autocannon, ${f.connections} connections, ${f.seconds} s, after a 3 s warm-up.`, '');
     L.push('| requests/s | p50 ms | p99 ms | max ms | errors / non-2xx | server CPU ms per request |', '| --- | --- | --- | --- | --- | --- |');
     L.push(`| ${f0(f.rps)} | ${f1(f.p50)} | ${f1(f.p99)} | ${f1(f.max)} | ${f.errors} / ${f.non2xx} | ${f.serverCpuMsPerRequest.toFixed(2)} |`, '');
     if (f.explain) L.push('Plan of the list query (EXPLAIN ANALYZE, one run):', '', '```', f.explain, '```', '');

@@ -47,7 +47,7 @@ try {
   const sshTimes: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     // Hostrun: a fresh worker (so the first connection is part of the time), all runs queued up front.
-    await db.pool.query('TRUNCATE hostrun.runs, hostrun.run_steps, hostrun.run_logs, hostrun.run_events CASCADE');
+    await db.pool.query('TRUNCATE hostrun.runs, hostrun.run_queue, hostrun.run_leases, hostrun.run_logs, hostrun.run_events CASCADE');
     await runsEnqueue(db.pool, Array.from({ length: RUNS }, () => request));
     const t0 = performance.now();
     const worker = await startWorker({ pool: db.pool, databaseUrl: db.url, concurrency: 8, home: db.home, secretKey: key, pollMs: 500 });

@@ -101,13 +101,13 @@ export async function hostrunRequests(pool: Pool): Promise<Record<Task, EnqueueR
   return out;
 }
 
-const HOSTRUN_TABLES = ['hostrun.runs', 'hostrun.run_steps', 'hostrun.run_events'];
+const HOSTRUN_TABLES = ['hostrun.runs', 'hostrun.run_events', 'hostrun.run_queue', 'hostrun.run_leases'];
 
 const hostrun: SystemDef = {
   label: 'Hostrun',
   pkg: null,
   settings: 'claims ahead into a local queue whose depth follows the pace (product default prefetch cap 500; runs for free slots start in the claim statement, the rest in batched starts while they execute, or with their completion when they end first), batched completions carrying step states, poll 1 s as fallback to LISTEN; status changes send no NOTIFY; in C, each producer call goes through runEnqueue (the API\'s path), where calls in flight at once share one INSERT',
-  history: 'everything: the run row (status, attempt, worker, claimed/started/finished times, outputs), one run_steps row per step, one run_events row per transition (4 per run: queued, claimed, running, succeeded)',
+  history: 'everything: the run row (status, attempt, worker, claimed/started/finished times, outputs), its step states (in the run row), one run_events row per transition (4 per run: queued, claimed, running, succeeded)',
   postgres: true,
   async open(databaseUrl) {
     const pool = createPool(databaseUrl, { max: 8, applicationName: 'bench-producer' });
@@ -139,8 +139,8 @@ const hostrun: SystemDef = {
         return rows[0]!.t?.getTime() ?? null;
       },
       async reset() {
-        await pool.query('TRUNCATE hostrun.runs, hostrun.run_steps, hostrun.run_logs, hostrun.run_events CASCADE');
-        await pool.query('VACUUM ANALYZE hostrun.runs, hostrun.run_steps, hostrun.run_events');
+        await pool.query('TRUNCATE hostrun.runs, hostrun.run_queue, hostrun.run_leases, hostrun.run_logs, hostrun.run_events CASCADE');
+        await pool.query('VACUUM ANALYZE hostrun.runs, hostrun.run_events, hostrun.run_queue, hostrun.run_leases');
       },
       stats: () => pgStats(inspector, HOSTRUN_TABLES),
       async close() {

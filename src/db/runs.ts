@@ -232,10 +232,14 @@ export async function runsListVersions(db: Queryable, filter: RunsListFilter): P
 }
 
 // name: runStepsList
-// $1 run id.
+// $1 run id. A run's step states are a JSON array in its row (0013_hot_queue.sql).
 const RUN_STEPS_LIST_SQL = `
-SELECT idx, attempt, step_id, name, status, exit_code, started_at, finished_at, outputs, error
-  FROM hostrun.run_steps WHERE run_id = $1 ORDER BY idx`;
+SELECT s.idx, s.attempt, s.step_id, s.name, s.status, s.exit_code, s.started_at, s.finished_at, s.outputs, s.error
+  FROM hostrun.runs r,
+       jsonb_to_recordset(r.steps) AS s(idx integer, attempt integer, step_id text, name text, status text, exit_code integer,
+                                        started_at timestamptz, finished_at timestamptz, outputs jsonb, error text)
+ WHERE r.id = $1
+ ORDER BY s.idx`;
 
 export async function runStepsList(db: Queryable, runId: number): Promise<RunStepRow[]> {
   const { rows } = await db.query<RunStepRow>(RUN_STEPS_LIST_SQL, [runId]);

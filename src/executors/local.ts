@@ -24,13 +24,13 @@ export class LocalExecutor implements Executor {
   ) {}
 
   async openRun(run: { id: number; attempt: number; needsDir: boolean }): Promise<RunSession> {
+    // Only steps that start a process need a directory; runs of built-in steps touch no disk
+    // and share one session that has none.
+    if (!run.needsDir) return NO_DIRECTORY;
     const controlDir = path.join(this.workRoot, `run-${run.id}-${run.attempt}`);
     const workDir = path.join(controlDir, 'workspace');
-    // Only steps that start a process need a directory; noop jobs touch no disk.
-    if (run.needsDir) {
-      await mkdir(workDir, { recursive: true });
-      await mkdir(path.join(controlDir, 'artifacts'));
-    }
+    await mkdir(workDir, { recursive: true });
+    await mkdir(path.join(controlDir, 'artifacts'));
     return {
       workDir,
       controlDir,
@@ -39,11 +39,9 @@ export class LocalExecutor implements Executor {
       join: (...parts) => path.join(...parts),
       runStep: (p) => this.runStep(p),
       readFile: (file) => readFile(file, 'utf8').catch(() => ''),
-      // Without a directory there is nothing to collect; asking the disk costs a failed readdir
-      // per run (a sixth of a worker's CPU on no-op runs).
-      collectFiles: (dir, maxBytes) => (run.needsDir ? collectLocalFiles(dir, maxBytes) : Promise.resolve({ files: [], skipped: [] })),
+      collectFiles: (dir, maxBytes) => collectLocalFiles(dir, maxBytes),
       close: async ({ keepWorkDir }) => {
-        if (run.needsDir && !keepWorkDir) await rm(controlDir, { recursive: true, force: true }).catch(() => {});
+        if (!keepWorkDir) await rm(controlDir, { recursive: true, force: true }).catch(() => {});
       },
     };
   }
@@ -125,6 +123,23 @@ export class LocalExecutor implements Executor {
     });
   }
 }
+
+/**
+ * The session of a run whose steps start no process: no directory, so nothing to collect (an
+ * empty controlDir tells the worker there are no artifacts to look for: asking the disk cost a
+ * failed readdir per run, a sixth of a worker's CPU on no-op runs) and nothing to remove.
+ */
+const NO_DIRECTORY: RunSession = {
+  workDir: '',
+  controlDir: '',
+  os: 'linux',
+  defaultShell: 'bash',
+  join: (...parts) => path.join(...parts),
+  runStep: () => Promise.reject(new Error('this run has no work directory: it cannot start a process')),
+  readFile: () => Promise.resolve(''),
+  collectFiles: () => Promise.resolve({ files: [], skipped: [] }),
+  close: () => Promise.resolve(),
+};
 
 async function collectLocalFiles(dir: string, maxBytes: number): Promise<{ files: { key: string; content: Buffer }[]; skipped: string[] }> {
   const files: { key: string; content: Buffer }[] = [];

@@ -67,21 +67,25 @@ export interface StepState {
   error?: string | null;
 }
 
-/** One run's step states in the JSON form hostrun.upsert_run_steps reads. */
+/** One step state as runs.steps holds it. */
+function stepJson(s: StepState) {
+  return {
+    idx: s.idx,
+    attempt: s.attempt,
+    step_id: s.stepId,
+    name: s.name,
+    status: s.status,
+    exit_code: s.exitCode ?? null,
+    started_at: s.startedAt ?? null,
+    finished_at: s.finishedAt ?? null,
+    outputs: s.outputs ?? null,
+    error: s.error ?? null,
+  };
+}
+
+/** One run's step states in the JSON form runs.steps holds (hostrun.upsert_run_steps). */
 export function stepsToJson(states: StepState[]): string {
-  return JSON.stringify(
-    states.map((s) => ({
-      idx: s.idx,
-      step_id: s.stepId,
-      name: s.name,
-      status: s.status,
-      exit_code: s.exitCode ?? null,
-      started_at: s.startedAt ?? null,
-      finished_at: s.finishedAt ?? null,
-      outputs: s.outputs ?? null,
-      error: s.error ?? null,
-    })),
-  );
+  return JSON.stringify(states.map(stepJson));
 }
 
 export interface Completion {
@@ -99,25 +103,27 @@ export interface Completion {
   startedAt?: Date;
 }
 
-// name: runsComplete — $1 worker, then parallel arrays. Returns id -> status after the call
-// (`queued` when a retry was scheduled); runs missing from the answer were fenced off.
+// name: runsComplete — $1 worker, $2 the runs as one JSON document (complete_runs_json).
+// Returns id -> status after the call (`queued` when a retry was scheduled); runs missing from
+// the answer were fenced off.
 export async function runsComplete(db: Queryable, workerId: string, items: Completion[]): Promise<Map<number, RunStatus>> {
-  const { rows } = await db.query<{ id: number; status: RunStatus }>(
-    `SELECT id, status FROM hostrun.complete_runs($1, $2, $3, $4::hostrun.run_status[], $5, $6, $7::jsonb[], $8, $9::jsonb[], $10::timestamptz[])`,
-    [
-      workerId,
-      items.map((c) => c.id),
-      items.map((c) => c.attempt),
-      items.map((c) => c.status),
-      items.map((c) => c.exitCode),
-      items.map((c) => c.error),
-      items.map((c) => (c.outputs ? JSON.stringify(c.outputs) : null)),
-      items.map((c) => c.retryInSeconds),
-      items.map((c) => stepsToJson(c.steps ?? [])),
-      items.map((c) => c.startedAt ?? null),
-    ],
+  const batch = JSON.stringify(
+    items.map((c) => ({
+      id: c.id,
+      attempt: c.attempt,
+      status: c.status,
+      exit_code: c.exitCode,
+      error: c.error,
+      outputs: c.outputs,
+      retry_in: c.retryInSeconds,
+      started_at: c.startedAt ?? null,
+      steps: c.steps?.length ? c.steps.map(stepJson) : null,
+    })),
   );
-  return new Map(rows.map((r) => [r.id, r.status]));
+  const { rows } = await db.query<{ id: number; status: RunStatus }>(`SELECT id, status FROM hostrun.complete_runs_json($1, $2)`, [workerId, batch]);
+  const done = new Map<number, RunStatus>();
+  for (const r of rows) done.set(r.id, r.status);
+  return done;
 }
 
 // name: runsRelease — $1 worker, $2 ids, $3 attempts

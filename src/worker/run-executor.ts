@@ -11,8 +11,36 @@ import type { StepWriter } from './step-writer.ts';
 // a step runs (default `success()`), `continue-on-error` keeps a failure from failing the
 // run, step outputs flow into later steps through `$HOSTRUN_OUTPUT`.
 
-/** Why a run's controller was aborted. `lost`/`shutdown`: stop quietly, the run is not ours to finish. */
+/** Why a run was stopped. `lost`/`shutdown`: stop quietly, the run is not ours to finish. */
 export type AbortReason = 'canceled' | 'timed_out' | 'lost' | 'shutdown';
+
+/**
+ * Stops a run: the first reason given is kept. The AbortSignal that processes and sleeps wait
+ * on is made only when a step asks for it: most runs never stop early, and an AbortController
+ * per run was a tenth of a busy worker's CPU on runs of built-in steps.
+ */
+export class RunAbort {
+  reason: AbortReason | undefined = undefined;
+  private controller: AbortController | null = null;
+
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
+  abort(reason: AbortReason): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+}
 
 export interface RunToExecute {
   id: number;
@@ -53,7 +81,7 @@ export async function executeRun(
   run: RunToExecute,
   spec: JobSpec,
   log: RunLog,
-  controller: AbortController,
+  abort: RunAbort,
   deps: RunExecutionDeps,
 ): Promise<RunResult> {
   const stepOutputs: Record<string, Record<string, string>> = {};
@@ -64,12 +92,11 @@ export async function executeRun(
 
   const runTimer =
     run.timeoutSeconds && run.timeoutSeconds > 0
-      ? setTimeout(() => controller.abort('timed_out' satisfies AbortReason), run.timeoutSeconds * 1000)
+      ? setTimeout(() => abort.abort('timed_out'), run.timeoutSeconds * 1000)
       : null;
   runTimer?.unref();
 
-  // Only steps that start a process (or a checkout) need a directory; noop jobs touch no disk.
-  const needsDir = spec.repository !== undefined || spec.steps.some((s) => s.run !== undefined);
+  const needsDir = needsDirectory(spec);
 
   // Every step is on record from the start, so a viewer sees what is still to come.
   spec.steps.forEach((step, idx) =>
@@ -91,28 +118,35 @@ export async function executeRun(
 
   try {
     if (spec.repository) {
-      const checkout = await checkoutRepository(run, spec, session, log, controller.signal, deps);
+      const checkout = await checkoutRepository(run, spec, session, log, abort, deps);
       if (checkout) {
         failed = true;
         failure = { exitCode: checkout.exitCode, error: checkout.error };
       }
     }
-    for (const [idx, step] of spec.steps.entries()) {
-      const reason = controller.signal.reason as AbortReason | undefined;
+    // One context for the run; what changes from step to step (the outcome so far, earlier
+    // steps) is updated in place before each step reads it.
+    const outcomeSoFar = { failed, cancelled: false };
+    const ctx: ExprContext = {
+      inputs: run.inputs as ExprContext['inputs'],
+      secrets: deps.secrets,
+      env: spec.env,
+      steps: stepOutcomes,
+      run: { id: run.id, attempt: run.attempt },
+      job: { name: run.jobName },
+      trigger: run.triggerPayload === undefined ? {} : { payload: run.triggerPayload },
+      status: outcomeSoFar,
+    };
+    for (let idx = 0; idx < spec.steps.length; idx++) {
+      const step = spec.steps[idx]!;
+      const reason = abort.reason;
       if (reason === 'lost' || reason === 'shutdown') return abandon(reason);
-      const ctx: ExprContext = {
-        inputs: run.inputs as ExprContext['inputs'],
-        secrets: deps.secrets,
-        env: spec.env,
-        steps: stepOutcomes,
-        run: { id: run.id, attempt: run.attempt },
-        job: { name: run.jobName },
-        trigger: run.triggerPayload === undefined ? {} : { payload: run.triggerPayload },
-        status: { failed, cancelled: controller.signal.aborted },
-      };
+      outcomeSoFar.failed = failed;
+      outcomeSoFar.cancelled = abort.aborted;
       let shouldRun: boolean;
       try {
-        shouldRun = evaluateCondition(step.if ?? 'success()', ctx);
+        // No `if:` is success() (evaluateCondition), without parsing one.
+        shouldRun = evaluateCondition(step.if, ctx);
       } catch (err) {
         shouldRun = false;
         failed = true;
@@ -126,16 +160,16 @@ export async function executeRun(
 
       const startedAt = new Date();
       deps.steps.update({ runId: run.id, attempt: run.attempt, idx, stepId: step.id, name: step.name, status: 'running', startedAt });
-      const result = await executeStep(run, spec, step, idx, ctx, session, log, controller.signal, deps);
+      const result = await executeStep(run, spec, step, idx, ctx, session, log, abort, deps);
       deps.logs.endStep(log, idx);
 
-      const abortReason = controller.signal.reason as AbortReason | undefined;
+      const abortReason = abort.reason;
       if (abortReason === 'lost' || abortReason === 'shutdown') return abandon(abortReason);
 
       let status: StepStatus;
       if (result.timedOut) status = 'timed_out';
-      else if (controller.signal.aborted && abortReason === 'canceled') status = 'canceled';
-      else if (controller.signal.aborted && abortReason === 'timed_out') status = 'timed_out';
+      else if (abortReason === 'canceled') status = 'canceled';
+      else if (abortReason === 'timed_out') status = 'timed_out';
       else status = result.exitCode === 0 && !result.error ? 'succeeded' : 'failed';
 
       deps.steps.update({
@@ -172,18 +206,18 @@ export async function executeRun(
         };
       }
     }
-    await storeArtifacts(session, log, controller.signal, deps);
+    await storeArtifacts(session, log, abort, deps);
   } finally {
     if (runTimer) clearTimeout(runTimer);
     await session.close({ keepWorkDir: deps.keepWorkDir ?? false }).catch(() => {});
   }
 
-  const reason = controller.signal.reason as AbortReason | undefined;
+  const reason = abort.reason;
   if (reason === 'lost' || reason === 'shutdown') return abandon(reason);
-  if (controller.signal.aborted && reason === 'canceled') {
+  if (reason === 'canceled') {
     return { status: 'canceled', exitCode: failure?.exitCode ?? null, error: 'canceled', outputs: stepOutputs };
   }
-  if (controller.signal.aborted && reason === 'timed_out') {
+  if (reason === 'timed_out') {
     return { status: 'timed_out', exitCode: null, error: `timed out after ${run.timeoutSeconds} s`, outputs: stepOutputs };
   }
   if (failed) {
@@ -209,11 +243,14 @@ async function executeStep(
   ctx: ExprContext,
   session: RunSession,
   log: RunLog,
-  runSignal: AbortSignal,
+  abort: RunAbort,
   deps: RunExecutionDeps,
 ): Promise<StepResult> {
+  // A built-in no-op finishes here: nothing to abort, time or clean up.
+  if (step.uses === 'noop') return { exitCode: 0, signal: null, outputs: {}, timedOut: false };
   // A step's own timeout aborts only the step; the run's abort (cancel, job timeout) aborts it too.
   const stepController = new AbortController();
+  const runSignal = abort.signal;
   let timedOut = false;
   const onRunAbort = () => stepController.abort(runSignal.reason);
   if (runSignal.aborted) onRunAbort();
@@ -226,7 +263,6 @@ async function executeStep(
     : null;
 
   try {
-    if (step.uses === 'noop') return { exitCode: 0, signal: null, outputs: {}, timedOut };
     if (step.uses === 'sleep') {
       const ms = Number(step.with?.ms ?? 0);
       await abortableSleep(ms, stepController.signal);
@@ -280,8 +316,8 @@ async function executeStep(
 const ARTIFACT_KEY = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
 
 /** Whatever the steps left in $HOSTRUN_ARTIFACTS is kept with the run, also when it failed. */
-async function storeArtifacts(session: RunSession, log: RunLog, signal: AbortSignal, deps: RunExecutionDeps): Promise<void> {
-  const reason = signal.reason as AbortReason | undefined;
+async function storeArtifacts(session: RunSession, log: RunLog, abort: RunAbort, deps: RunExecutionDeps): Promise<void> {
+  const reason = abort.reason;
   if (!session.controlDir || reason === 'lost' || reason === 'shutdown') return;
   const { files, skipped } = await session.collectFiles(session.join(session.controlDir, 'artifacts'), deps.artifacts.maxBytes);
   const kept = files.filter((f) => ARTIFACT_KEY.test(f.key));
@@ -314,7 +350,7 @@ async function checkoutRepository(
   spec: JobSpec,
   session: RunSession,
   log: RunLog,
-  signal: AbortSignal,
+  abort: RunAbort,
   deps: RunExecutionDeps,
 ): Promise<{ exitCode: number | null; error: string } | null> {
   const repo = spec.repository!;
@@ -331,12 +367,25 @@ async function checkoutRepository(
     shell,
     cwd: session.workDir,
     env: { ...deps.baseEnv, HOSTRUN_RUN_ID: String(run.id) },
-    signal,
+    signal: abort.signal,
     onOutput: (stream, chunk) => deps.logs.write(log, null, stream, chunk),
   });
   deps.logs.endStep(log, null);
   if (outcome.exitCode === 0 && !outcome.error) return null;
   return { exitCode: outcome.exitCode, error: deps.masker.mask(outcome.error ?? `checking out ${repo.url} failed with exit code ${outcome.exitCode}`) };
+}
+
+// Per spec object (a worker keeps one per job version for all its runs).
+const needsDirectoryBySpec = new WeakMap<JobSpec, boolean>();
+
+/** Only steps that start a process (and a checkout) need a work directory. */
+function needsDirectory(spec: JobSpec): boolean {
+  let needs = needsDirectoryBySpec.get(spec);
+  if (needs === undefined) {
+    needs = spec.repository !== undefined || spec.steps.some((s) => s.run !== undefined);
+    needsDirectoryBySpec.set(spec, needs);
+  }
+  return needs;
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -4,8 +4,8 @@ import { stepsToJson, type StepState } from '../queue/protocol.ts';
 export type { StepState };
 
 // Step states are written the way logs are: queued, coalesced per (run, step) so a step that
-// goes pending -> running -> succeeded before it is written costs one row, and flushed by one
-// loop in one statement (hostrun.upsert_run_steps). When a run finishes, its states that are
+// goes pending -> running -> succeeded before it is written is written once, and flushed by one
+// loop in one statement (hostrun.upsert_run_steps, into runs.steps). When a run finishes, its states that are
 // still queued travel with its completion instead (takeRun), which saves a statement per batch.
 // A state is written once it has waited FLUSH_AFTER_MS, so runs shorter than that (no-op and
 // sleep steps, quick scripts) never cost a step statement of their own, while a viewer of a

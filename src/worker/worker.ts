@@ -28,7 +28,7 @@ import type { Executor } from '../executors/types.ts';
 import type { SecretKey } from '../secrets/crypto.ts';
 import { LogWriter, RunLog } from './log-writer.ts';
 import { StepWriter, type StepState } from './step-writer.ts';
-import { executeRun, type AbortReason, type RunExecutionDeps, type RunResult } from './run-executor.ts';
+import { executeRun, RunAbort, type AbortReason, type RunExecutionDeps, type RunResult } from './run-executor.ts';
 import { baseEnvironment } from './environment.ts';
 import { prepareRun, type PreparedRun } from './targets.ts';
 import { PrefetchDepth } from './prefetch-depth.ts';
@@ -91,7 +91,7 @@ export interface WorkerHandle {
 
 interface ActiveRun {
   run: ClaimedRun;
-  controller: AbortController;
+  abort: RunAbort;
   /** Resolves true once the database has the run as running (at once when the claim started it). */
   startLanded: Promise<boolean>;
 }
@@ -223,7 +223,7 @@ class Worker {
       const all = Promise.all([...this.executions]).then(() => 'done' as const);
       if ((await Promise.race([all, grace])) === 'grace') {
         this.log.warn({ runs: [...this.active.keys()] }, 'shutdown grace period over; interrupting runs and returning them to the queue');
-        for (const a of this.active.values()) a.controller.abort('shutdown' satisfies AbortReason);
+        for (const a of this.active.values()) a.abort.abort('shutdown');
         await all;
       }
     }
@@ -269,7 +269,7 @@ class Worker {
           this.log.error({ err: String(err) }, 'claim failed');
         }
         for (const run of claimed) {
-          this.active.set(run.id, { run, controller: new AbortController(), startLanded: Promise.resolve(run.started) });
+          this.active.set(run.id, { run, abort: new RunAbort(), startLanded: Promise.resolve(run.started) });
           this.pending.push(run);
         }
         this.pump();
@@ -306,11 +306,11 @@ class Worker {
       await this.complete(run, { status: 'failed', exitCode: null, error: `job ${run.job_name} v${run.job_version} no longer exists`, outputs: null }, false);
       return;
     }
-    if (entry.controller.signal.aborted && entry.controller.signal.reason === 'canceled') {
+    if (entry.abort.reason === 'canceled') {
       await this.complete(run, { status: 'canceled', exitCode: null, error: 'canceled', outputs: null }, false);
       return;
     }
-    if (!run.started) entry.startLanded = this.startInBackground(run, entry.controller);
+    if (!run.started) entry.startLanded = this.startInBackground(run, entry.abort);
     const runLog = new RunLog(run.id, run.attempt, run.log_seq ?? 0);
     if (run.attempt > 1) this.logs.system(runLog, null, `[hostrun] attempt ${run.attempt} of ${run.max_attempts}`);
     let prepared: PreparedRun;
@@ -345,7 +345,7 @@ class Worker {
         // Only webhook runs carry a payload; reading it for every run would cost a query each.
         triggerPayload: run.trigger === 'webhook' ? await triggerPayloadGet(this.options.pool, run.id) : undefined,
       };
-      executed = await executeRun(toRun, spec, runLog, entry.controller, this.executionDeps(run.id, prepared));
+      executed = await executeRun(toRun, spec, runLog, entry.abort, this.executionDeps(run.id, prepared));
     } catch (err) {
       // A bug or an unexpected failure inside Hostrun: fail the run with the reason instead of
       // leaving it running until its lease runs out.
@@ -385,10 +385,10 @@ class Worker {
    * seq). The worker holds the run's lease, so only a lease lost to a stall can fence the
    * start; the run is then stopped like any run whose lease was taken.
    */
-  private startInBackground(run: ClaimedRun, controller: AbortController): Promise<boolean> {
+  private startInBackground(run: ClaimedRun, abort: RunAbort): Promise<boolean> {
     const fenced = (why: string) => {
       this.log.warn({ run: run.id, attempt: run.attempt }, why);
-      controller.abort('lost' satisfies AbortReason);
+      abort.abort('lost');
       return false;
     };
     return this.starter.add({ id: run.id, attempt: run.attempt, at: new Date() }).then(
@@ -458,9 +458,9 @@ class Worker {
 
   private onCancel(runId: number): void {
     const entry = this.active.get(runId);
-    if (entry && !entry.controller.signal.aborted) {
+    if (entry && !entry.abort.aborted) {
       this.log.info({ run: runId }, 'cancel requested');
-      entry.controller.abort('canceled' satisfies AbortReason);
+      entry.abort.abort('canceled');
     }
   }
 
@@ -474,7 +474,7 @@ class Worker {
         const state = alive.get(id);
         if (!state) {
           this.log.warn({ run: id }, 'lease lost: another worker owns this run now; stopping it without writing');
-          entry.controller.abort('lost' satisfies AbortReason);
+          entry.abort.abort('lost');
         } else if (state.cancelRequested) {
           this.onCancel(id);
         }

@@ -10,6 +10,7 @@ import { startWorker, type WorkerHandle } from '../../src/worker/worker.ts';
 import { runCancel } from '../../src/queue/cancel.ts';
 import { runsEnqueue } from '../../src/queue/enqueue.ts';
 import { createPool } from '../../src/db/pool.ts';
+import { runStepsList } from '../../src/db/runs.ts';
 
 let db: TestDatabase;
 const home = mkdtempSync(path.join(tmpdir(), 'hostrun-worker-test-'));
@@ -114,7 +115,7 @@ steps:
     expect(run.exit_code).toBe(3);
     expect(run.error).toMatch(/step 4 \(.*\) failed with exit code 3/);
     expect(run.outputs.first).toEqual({ tag: 'v1.2' });
-    const steps = (await db.pool.query(`SELECT step_id, status, exit_code FROM hostrun.run_steps WHERE run_id = $1 ORDER BY idx`, [id])).rows;
+    const steps = (await runStepsList(db.pool, id!)).map(({ step_id, status, exit_code }) => ({ step_id, status, exit_code }));
     expect(steps).toEqual([
       { step_id: 'first', status: 'succeeded', exit_code: 0 },
       { step_id: 'flaky', status: 'failed', exit_code: 7 },
@@ -238,8 +239,8 @@ steps:
       expect(await runCancel(db.pool, id!)).toBe('running');
       expect(await waitForStatus(db.url, db.pool, id!, ['canceled'], 2000)).toBe('canceled');
       await waitFor(db.url, async () => groupMembers(pgid).length === 0, 2000 - (Date.now() - t0), 'the process group to be gone');
-      const step = (await db.pool.query(`SELECT status FROM hostrun.run_steps WHERE run_id = $1`, [id])).rows[0];
-      expect(step.status).toBe('canceled');
+      const [step] = await runStepsList(db.pool, id!);
+      expect(step!.status).toBe('canceled');
     } finally {
       await w.stop();
     }
@@ -264,7 +265,7 @@ steps:
     } finally {
       await w.stop();
     }
-    const steps = (await db.pool.query(`SELECT status FROM hostrun.run_steps WHERE run_id = $1 ORDER BY idx`, [a])).rows;
+    const steps = await runStepsList(db.pool, a!);
     expect(steps.map((s) => s.status)).toEqual(['timed_out', 'skipped']);
   });
 
