@@ -62,9 +62,9 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
                                      created_at, claimed_at, started_at, finished_at, exit_code, outputs, timeout_seconds, steps)
            SELECT $1, $2, $3, $4, 'api', '{}', 'succeeded', 1, 'bench-host:1234:abcdef',
                   t, t + interval '2 ms', t + interval '3 ms', t + interval '9 ms', 0, '{}', 3600,
-                  jsonb_build_array(jsonb_build_object('idx', 0, 'attempt', 1, 'step_id', 'step-1', 'name', 'noop', 'status', 'succeeded',
-                                                       'exit_code', 0, 'started_at', t + interval '3 ms', 'finished_at', t + interval '9 ms',
-                                                       'outputs', '{}'::jsonb, 'error', NULL))
+                  json_build_array(json_build_object('idx', 0, 'attempt', 1, 'step_id', 'step-1', 'name', 'noop', 'status', 'succeeded',
+                                                       'exit_code', 0, 'started_at', round(extract(epoch FROM t) * 1000) + 3, 'finished_at', round(extract(epoch FROM t) * 1000) + 9,
+                                                       'outputs', '{}'::json, 'error', NULL))
              FROM generate_series($5::int, $6::int) g, LATERAL (SELECT now() - (($7::int - g) * interval '1 second') AS t) x
            RETURNING id, project_id, started_at, finished_at
          )

@@ -133,15 +133,15 @@ function hostrunWaiter(pool: Pool): (key: number) => Promise<number> {
   return async (key: number): Promise<number> => {
     await sleep(5);
     for (let i = 0; i < 15_000; i++) {
-      const { rows } = await pool.query<{ status: string; started: Date | null }>(
-        `SELECT r.status, (r.steps->0->>'started_at')::timestamptz AS started FROM hostrun.runs r
+      const { rows } = await pool.query<{ status: string; started: number | null }>(
+        `SELECT r.status, (r.steps->0->>'started_at')::float8 AS started FROM hostrun.runs r
           WHERE r.id = (SELECT max(id) FROM hostrun.runs) AND (r.inputs->>'k')::int = $1`,
         [key],
       );
       const r = rows[0];
       if (r && r.status !== 'queued' && r.status !== 'claimed' && r.status !== 'running') {
         if (r.status !== 'succeeded' || !r.started) throw new Error(`hostrun run ${key} ended ${r.status}`);
-        return r.started.getTime();
+        return r.started;
       }
       await sleep(2);
     }
@@ -258,7 +258,7 @@ export async function steadyLoad(
 
 async function hostrunStarts(pool: Pool, from: number, to: number): Promise<[number, number][]> {
   const { rows } = await pool.query<{ t: number; at: number }>(
-    `SELECT (r.inputs->>'k')::float8 AS t, extract(epoch FROM (r.steps->0->>'started_at')::timestamptz) * 1000 AS at
+    `SELECT (r.inputs->>'k')::float8 AS t, (r.steps->0->>'started_at')::float8 AS at
        FROM hostrun.runs r
       WHERE (r.inputs->>'k')::float8 >= $1 AND (r.inputs->>'k')::float8 < $2 AND r.steps->0->>'started_at' IS NOT NULL`,
     [from, to],

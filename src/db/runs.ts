@@ -232,12 +232,13 @@ export async function runsListVersions(db: Queryable, filter: RunsListFilter): P
 }
 
 // name: runStepsList
-// $1 run id. A run's step states are a JSON array in its row (0013_hot_queue.sql).
+// $1 run id. A run's step states are a JSON array in its row, times in epoch ms (0013_hot_queue.sql).
 const RUN_STEPS_LIST_SQL = `
-SELECT s.idx, s.attempt, s.step_id, s.name, s.status, s.exit_code, s.started_at, s.finished_at, s.outputs, s.error
+SELECT s.idx, s.attempt, s.step_id, s.name, s.status, s.exit_code,
+       to_timestamp(s.started_at / 1000) AS started_at, to_timestamp(s.finished_at / 1000) AS finished_at, s.outputs, s.error
   FROM hostrun.runs r,
-       jsonb_to_recordset(r.steps) AS s(idx integer, attempt integer, step_id text, name text, status text, exit_code integer,
-                                        started_at timestamptz, finished_at timestamptz, outputs jsonb, error text)
+       json_to_recordset(r.steps) AS s(idx integer, attempt integer, step_id text, name text, status text, exit_code integer,
+                                       started_at double precision, finished_at double precision, outputs jsonb, error text)
  WHERE r.id = $1
  ORDER BY s.idx`;
 

@@ -18,6 +18,7 @@ import { parseQuery, parseWith, seqParam } from './validation.ts';
 const EventsQuery = z.strictObject({ after: seqParam.optional() });
 
 const PAGE = 500;
+const WINDOW = 20_000;
 /** While some transaction that may still add events is open, look again soon. */
 const PENDING_POLL_MS = 50;
 const KEEPALIVE_MS = 15_000;
@@ -45,17 +46,16 @@ function projectEventStream(c: Context, deps: AppDeps, projectId: string, afterI
     try {
       while (!watch.closed && !stream.aborted) {
         const pending = await watermark.advance(deps.pool);
-        for (;;) {
-          const events = await projectEventsBetween(deps.pool, projectId, cursor, watermark.settledId, PAGE);
+        // Events are found by id range (a BRIN index over all projects' events), so each query
+        // looks at WINDOW ids at most: a stream resumed from long ago catches up window by window.
+        while (cursor < watermark.settledId) {
+          const upTo = Math.min(watermark.settledId, cursor + WINDOW);
+          const events = await projectEventsBetween(deps.pool, projectId, cursor, upTo, PAGE);
           for (const event of events) {
             await stream.writeSSE({ event: 'run', id: String(event.id), data: JSON.stringify(event) });
           }
           if (events.length > 0) lastWriteAt = Date.now();
-          if (events.length < PAGE) {
-            cursor = Math.max(cursor, watermark.settledId);
-            break;
-          }
-          cursor = events.at(-1)!.id;
+          cursor = events.length < PAGE ? upTo : events.at(-1)!.id;
         }
         if (Date.now() - lastWriteAt >= KEEPALIVE_MS) {
           await stream.write(': keepalive\n\n');

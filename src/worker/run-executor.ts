@@ -158,7 +158,7 @@ export async function executeRun(
         continue;
       }
 
-      const startedAt = new Date();
+      const startedAt = Date.now();
       deps.steps.update({ runId: run.id, attempt: run.attempt, idx, stepId: step.id, name: step.name, status: 'running', startedAt });
       const result = await executeStep(run, spec, step, idx, ctx, session, log, abort, deps);
       deps.logs.endStep(log, idx);
@@ -181,7 +181,7 @@ export async function executeRun(
         status,
         exitCode: result.exitCode,
         startedAt,
-        finishedAt: new Date(),
+        finishedAt: Date.now(),
         outputs: Object.keys(result.outputs).length > 0 ? deps.masker.maskDeep(result.outputs) : null,
         error: result.error ? deps.masker.mask(result.error) : null,
       });

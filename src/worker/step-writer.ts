@@ -98,7 +98,7 @@ export class StepWriter {
   private async write(byRun: Map<number, StepState[]>): Promise<void> {
     const runs = [...byRun.values()];
     try {
-      await this.pool.query(`SELECT hostrun.upsert_run_steps($1, $2, $3::jsonb[])`, [
+      await this.pool.query(`SELECT hostrun.upsert_run_steps($1, $2, $3::json[])`, [
         runs.map((states) => states[0]!.runId),
         runs.map((states) => states[0]!.attempt),
         runs.map(stepsToJson),

@@ -135,7 +135,7 @@ class Worker {
   private readonly logs: LogWriter;
   private readonly steps: StepWriter;
   /** Starts not written yet, each with when its run began executing (see foldStart). */
-  private readonly starter: Batcher<{ id: number; attempt: number; at: Date }, number | undefined>;
+  private readonly starter: Batcher<{ id: number; attempt: number; at: number }, number | undefined>;
   private readonly completer: Batcher<Completion, RunStatus | undefined>;
   private readonly specLoader: Batcher<{ jobId: string; version: number }, JobSpec | undefined>;
   private executions = new Set<Promise<void>>();
@@ -391,7 +391,7 @@ class Worker {
       abort.abort('lost');
       return false;
     };
-    return this.starter.add({ id: run.id, attempt: run.attempt, at: new Date() }).then(
+    return this.starter.add({ id: run.id, attempt: run.attempt, at: Date.now() }).then(
       (seq) => seq !== undefined || fenced('run was taken over before it started; stopping it without writing'),
       (err: unknown) => fenced(`starting the run failed (${String(err)}); leaving it to the reaper`),
     );
@@ -402,7 +402,7 @@ class Worker {
    * it back) gives the start up: the completion writes the start time with the outcome, one
    * UPDATE of the run instead of two (0010_compound_transitions.sql). Returns that start time.
    */
-  private foldStart(runId: number): Date | undefined {
+  private foldStart(runId: number): number | undefined {
     return this.starter.withdraw((start) => start.id === runId, FOLDED_INTO_COMPLETION)?.at;
   }
 
@@ -439,10 +439,10 @@ class Worker {
     retryable: boolean,
     spec?: JobSpec,
     steps?: StepState[],
-    startedAt?: Date,
+    startedAt?: number,
   ): Promise<void> {
     const retryInSeconds = retryable && spec ? retryDelaySeconds(spec.retries, run.attempt, this.options.random) : null;
-    const status = await this.completer.add({ id: run.id, attempt: run.attempt, ...result, retryInSeconds, steps, ...(startedAt && { startedAt }) });
+    const status = await this.completer.add({ id: run.id, attempt: run.attempt, ...result, retryInSeconds, steps, ...(startedAt !== undefined && { startedAt }) });
     if (status === undefined) this.log.warn({ run: run.id, attempt: run.attempt }, 'completion fenced off: the run was taken over');
   }
 

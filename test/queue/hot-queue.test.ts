@@ -47,7 +47,7 @@ const claim = (workerId: string, limit: number, start = 0) => runsClaim(db.pool,
 const done = (run: { id: number; attempt: number; started?: boolean }, status: 'succeeded' | 'failed' = 'succeeded', retryInSeconds: number | null = null) => ({
   id: run.id,
   attempt: run.attempt,
-  ...(run.started === false && { startedAt: new Date() }),
+  ...(run.started === false && { startedAt: Date.now() }),
   status,
   exitCode: status === 'succeeded' ? 0 : 1,
   error: status === 'succeeded' ? null : 'boom',
