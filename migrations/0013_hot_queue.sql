@@ -142,33 +142,49 @@ END
 $$;
 
 -- name: runs_record_update (trigger)
--- As in 0010_compound_transitions.sql, and run_queue and run_leases follow the status: a run
--- leaving `queued` leaves run_queue, one entering it joins (a retry, a release, a reaped lease),
--- one leaving claimed/running loses its lease. A queued run whose queue columns change (only by
--- hand) has them changed in run_queue too.
+-- As in 0010_compound_transitions.sql (the same checks and events; the check in one pass with
+-- the bookkeeping below), and run_queue and run_leases follow the status: a run leaving `queued` leaves
+-- run_queue, one entering it joins (a retry, a release, a reaped lease), one leaving
+-- claimed/running loses its lease. A queued run whose queue columns change (only by hand) has
+-- them changed in run_queue too.
 CREATE OR REPLACE FUNCTION runs_record_update() RETURNS trigger LANGUAGE plpgsql
 SET enable_nestloop = off SET jit = off AS $$
 DECLARE
+  illegal bigint;
   bad record;
   left_queue bigint[];
   left_flight bigint[];
   requeued bigint[];
   restamped bigint[];
 BEGIN
-  SELECT o.id, o.status AS from_status, n.status AS to_status INTO bad
-    FROM old_runs o JOIN new_runs n ON n.id = o.id
-   WHERE o.status <> n.status AND NOT hostrun.run_transition_allowed(o.status, n.status)
-     AND NOT (o.status = 'queued' AND n.status = 'running' AND n.attempt = o.attempt + 1
-              AND n.started_at IS DISTINCT FROM o.started_at)
-     AND NOT (o.status = 'claimed' AND n.started_at IS DISTINCT FROM o.started_at
-              AND hostrun.run_transition_allowed('running', n.status))
-   LIMIT 1;
-  IF FOUND THEN
+  -- One pass over the statement's rows: the first illegal change, if any (compound changes are
+  -- legal when their halves are: queued -> running that begins a new attempt and sets started_at
+  -- is a claim and a start; claimed -> X with a new started_at is a start and X), and which runs
+  -- left the queue, left flight, came back to the queue, or (by hand) changed their queue columns
+  -- while queued. run_queue and run_leases are then changed through their primary keys (a join
+  -- with the transition tables would hash all of run_queue for every claim).
+  SELECT min(o.id) FILTER (WHERE o.status <> n.status AND NOT hostrun.run_transition_allowed(o.status, n.status)
+                             AND NOT (o.status = 'queued' AND n.status = 'running' AND n.attempt = o.attempt + 1
+                                      AND n.started_at IS DISTINCT FROM o.started_at)
+                             AND NOT (o.status = 'claimed' AND n.started_at IS DISTINCT FROM o.started_at
+                                      AND hostrun.run_transition_allowed('running', n.status))),
+         coalesce(array_agg(o.id) FILTER (WHERE o.status = 'queued' AND n.status <> 'queued'), '{}'),
+         coalesce(array_agg(o.id) FILTER (WHERE o.status IN ('claimed', 'running') AND n.status NOT IN ('claimed', 'running')), '{}'),
+         coalesce(array_agg(o.id) FILTER (WHERE n.status = 'queued' AND o.status <> 'queued'), '{}'),
+         coalesce(array_agg(o.id) FILTER (WHERE o.status = 'queued' AND n.status = 'queued'
+                  AND (o.priority, o.run_after, o.labels, o.concurrency_key, o.concurrency_max)
+                      IS DISTINCT FROM (n.priority, n.run_after, n.labels, n.concurrency_key, n.concurrency_max)), '{}')
+    INTO illegal, left_queue, left_flight, requeued, restamped
+    FROM old_runs o JOIN new_runs n ON n.id = o.id;
+  IF illegal IS NOT NULL THEN
+    SELECT o.id, o.status AS from_status, n.status AS to_status INTO bad
+      FROM old_runs o JOIN new_runs n ON n.id = o.id WHERE o.id = illegal;
     RAISE EXCEPTION 'illegal run status transition for run %: % -> %', bad.id, bad.from_status, bad.to_status
       USING ERRCODE = 'check_violation', CONSTRAINT = 'runs_status_transition';
   END IF;
 
   -- First halves of compound changes, inserted first so their ids come before the second's.
+  -- (One INSERT producing both halves per run through a LATERAL VALUES measured slower.)
   INSERT INTO hostrun.run_events (run_id, project_id, attempt, from_status, to_status, worker_id, message)
   SELECT n.id, n.project_id, n.attempt, o.status,
          CASE WHEN o.status = 'queued' THEN 'claimed' ELSE 'running' END::hostrun.run_status,
@@ -188,18 +204,6 @@ BEGIN
     FROM old_runs o JOIN new_runs n ON n.id = o.id
    WHERE o.status <> n.status;
 
-  -- Which runs left the queue, left flight, or came back to the queue; the tables are then
-  -- changed through their primary keys (a join with the transition tables would hash all of
-  -- run_queue for every claim).
-  SELECT coalesce(array_agg(o.id) FILTER (WHERE o.status = 'queued' AND n.status <> 'queued'), '{}'),
-         coalesce(array_agg(o.id) FILTER (WHERE o.status IN ('claimed', 'running') AND n.status NOT IN ('claimed', 'running')), '{}'),
-         coalesce(array_agg(o.id) FILTER (WHERE n.status = 'queued' AND o.status <> 'queued'), '{}'),
-         -- Queue columns of a run that stays queued change only by hand; run_queue follows.
-         coalesce(array_agg(o.id) FILTER (WHERE o.status = 'queued' AND n.status = 'queued'
-                  AND (o.priority, o.run_after, o.labels, o.concurrency_key, o.concurrency_max)
-                      IS DISTINCT FROM (n.priority, n.run_after, n.labels, n.concurrency_key, n.concurrency_max)), '{}')
-    INTO left_queue, left_flight, requeued, restamped
-    FROM old_runs o JOIN new_runs n ON n.id = o.id;
   IF cardinality(left_queue) > 0 THEN
     DELETE FROM hostrun.run_queue q WHERE q.run_id = ANY (left_queue);
   END IF;
