@@ -67,6 +67,10 @@ ALTER TABLE runs DROP COLUMN lease_expires_at;
 -- update is HOT only when its new version fits on the same page. Old versions are pruned as
 -- pages are read, so the room is reused.
 ALTER TABLE runs SET (fillfactor = 50);
+-- No plan depends on how many runs have which status any more (that is what run_queue and
+-- run_leases are for), so runs is analyzed as often as any table again, not after every 2 %
+-- of it changed (0011_queue_autovacuum.sql): on a busy queue that was an ANALYZE per visit.
+ALTER TABLE runs RESET (autovacuum_analyze_scale_factor);
 
 -- Step states: per run, a JSON array of {idx, attempt, step_id, name, status, exit_code,
 -- started_at, finished_at, outputs, error} (keys whose value is null may be left out; times in
