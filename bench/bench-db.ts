@@ -63,7 +63,7 @@ export async function benchServer(): Promise<BenchServer> {
 }
 
 /** A temporary directory that the embedded server's own user can reach when we run as root. */
-function scratchHome(prefix: string): string {
+export function scratchHome(prefix: string): string {
   const home = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
   chmodSync(home, 0o755);
   return home;

@@ -28,6 +28,10 @@
 -- lease when its run leaves claimed/running; claim_runs, the only way a run is claimed,
 -- writes the lease with the claim.
 --
+-- Both tables churn (a row in and out per run) and are vacuumed after ~1,000 dead rows. They
+-- are never truncated by VACUUM: truncating takes an ACCESS EXCLUSIVE lock on the table, which
+-- every claim and enqueue would queue behind, to hand back pages the next burst fills again.
+--
 -- Lock order, so claims and cancels cannot deadlock: a run_queue row before its runs row. A
 -- claim locks queue rows (SKIP LOCKED) and then updates the runs; cancel_run and the cancel of
 -- a deleted job's runs lock the queue row first too. The reaper locks runs rows (SKIP LOCKED)
@@ -40,7 +44,8 @@ CREATE TABLE run_queue (
   labels          text[] NOT NULL,
   concurrency_key text,
   concurrency_max integer
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0,
+        vacuum_truncate = false);
 -- The claim path: in claim order, and nothing else is in this table.
 CREATE INDEX run_queue_claim_idx ON run_queue (priority DESC, run_after, run_id);
 
@@ -49,7 +54,8 @@ CREATE TABLE run_leases (
   worker_id        text NOT NULL,
   lease_expires_at timestamptz NOT NULL,
   concurrency_key  text
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0,
+        vacuum_truncate = false);
 -- Concurrency groups: how many runs of a group are in flight.
 CREATE INDEX run_leases_concurrency_idx ON run_leases (concurrency_key) WHERE concurrency_key IS NOT NULL;
 
