@@ -76,7 +76,7 @@ export async function writeReport(file: string, r: Results, serverUrl: string, s
 
   L.push('## Machine, versions, settings', '');
   L.push(`- ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`);
-  L.push(`- PostgreSQL ${embedded ? 'embedded (started for this run, as `npm start` does; no DATABASE_URL given)' : 'on 127.0.0.1 (DATABASE_URL)'} (same server for all systems; one database per system, dropped and recreated before each system's run; tables emptied and \`VACUUM ANALYZE\`d before each repeat): ${(await serverFacts(serverUrl)).join(', ')}`);
+  L.push(`- PostgreSQL ${embedded ? 'embedded (started for this run, as `npm start` does; no DATABASE_URL given)' : 'on 127.0.0.1 (DATABASE_URL)'} (same server for all systems; one database per system, dropped and recreated before each system's run; tables emptied, \`VACUUM ANALYZE\`d and checkpointed before each repeat): ${(await serverFacts(serverUrl)).join(', ')}`);
   L.push(`- Redis ${redisVersion()} on 127.0.0.1 (BullMQ only)`);
   L.push(`- graphile-worker ${pkgVersion('graphile-worker')}, pg-boss ${pkgVersion('pg-boss')}, bullmq ${pkgVersion('bullmq')}, autocannon ${pkgVersion('autocannon')} (from \`bench/package.json\`)`);
   L.push(`- Settings of this run: ${Object.entries(s).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : String(v)}`).join(', ')}`, '');

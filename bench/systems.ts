@@ -42,7 +42,7 @@ export interface Producer {
   unfinished(): Promise<number>;
   /** When the last job finished (ms since epoch), where the system records it; else null. */
   lastFinishedAt(): Promise<number | null>;
-  /** Removes every job and its history, then VACUUM ANALYZE: each repeat starts alike. */
+  /** Removes every job and its history, then VACUUM ANALYZE and CHECKPOINT: each repeat starts alike. */
   reset(): Promise<void>;
   stats(): Promise<TableStats>;
   close(): Promise<void>;
@@ -69,6 +69,16 @@ async function peer(name: string): Promise<any> {
 const QUEUE = 'bench';
 const GRAPHILE_TASK = 'bench';
 const BULL_PREFIX = 'hostrun-bench';
+
+/**
+ * After emptying a system's tables: VACUUM ANALYZE them, then CHECKPOINT, so each measurement
+ * starts from the same state and none pays for the checkpoint of what ran before it (one that
+ * came due during a scenario stalled commits for seconds on a slow disk).
+ */
+async function settle(pool: Pool, tables: string[]): Promise<void> {
+  await pool.query(`VACUUM ANALYZE ${tables.join(', ')}`);
+  await pool.query('CHECKPOINT');
+}
 
 /** `names`: schema-qualified tables, or whole schemas. */
 async function pgStats(pool: Pool, names: string[]): Promise<TableStats> {
@@ -140,7 +150,7 @@ const hostrun: SystemDef = {
       },
       async reset() {
         await pool.query('TRUNCATE hostrun.runs, hostrun.run_queue, hostrun.run_leases, hostrun.run_logs, hostrun.run_events CASCADE');
-        await pool.query('VACUUM ANALYZE hostrun.runs, hostrun.run_events, hostrun.run_queue, hostrun.run_leases');
+        await settle(pool, ['hostrun.runs', 'hostrun.run_events', 'hostrun.run_queue', 'hostrun.run_leases']);
       },
       stats: () => pgStats(inspector, HOSTRUN_TABLES),
       async close() {
@@ -195,7 +205,7 @@ function graphile(tuned: boolean): SystemDef {
         lastFinishedAt: async () => null,
         async reset() {
           await pool.query('DELETE FROM graphile_worker._private_jobs');
-          await pool.query('VACUUM ANALYZE graphile_worker._private_jobs, graphile_worker._private_job_queues');
+          await settle(pool, ['graphile_worker._private_jobs', 'graphile_worker._private_job_queues']);
         },
         stats: () => pgStats(pool, ['graphile_worker']),
         async close() {
@@ -264,7 +274,7 @@ function pgboss(tuned: boolean): SystemDef {
         },
         async reset() {
           await pool.query('TRUNCATE pgboss.job, pgboss.archive');
-          await pool.query('VACUUM ANALYZE pgboss.job');
+          await settle(pool, ['pgboss.job']);
         },
         stats: () => pgStats(pool, ['pgboss']),
         async close() {
