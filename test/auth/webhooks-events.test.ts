@@ -133,6 +133,27 @@ describe('project event stream', () => {
     for (const { id } of rows) expect(all.some((e) => e.run === id)).toBe(false);
   });
 
+  it('a stream resumed from long ago reaches events tens of thousands of ids later', async () => {
+    // The stream reads by id in windows of 20,000 (a BRIN index over all projects' events):
+    // jump the id sequence over three windows, then make two events of this project.
+    const { rows } = await db.pool.query<{ id: number }>(`SELECT last_value AS id FROM hostrun.run_events_id_seq`);
+    const from = Number(rows[0]!.id);
+    await db.pool.query(`SELECT setval('hostrun.run_events_id_seq', $1)`, [from + 45_000]);
+    const run = await call(world.app, 'POST', '/api/v1/jobs/hello/runs', { token: world.tokens.developer, body: {} });
+    await runCancel(db.pool, run.body.id, 'test');
+
+    const stream = await open(String(from));
+    const it = events(stream.res)[Symbol.asyncIterator]();
+    const got: string[] = [];
+    while (got.length < 2) {
+      const { value } = await it.next();
+      const data = JSON.parse(value!.data);
+      if (data.run_id === run.body.id) got.push(`${data.from_status}->${data.to_status}@${Number(value!.id) > from + 45_000}`);
+    }
+    stream.abort.abort();
+    expect(got).toEqual(['null->queued@true', 'queued->canceled@true']);
+  });
+
   it('is refused to callers without a role in the project', async () => {
     expect((await call(world.app, 'GET', '/api/v1/events')).status).toBe(401);
   });
