@@ -153,10 +153,10 @@ $$;
 
 -- name: runs_record_update (trigger)
 -- As in 0010_compound_transitions.sql (the same checks and events; the check in one pass with
--- the bookkeeping below), and run_queue and run_leases follow the status: a run leaving `queued` leaves
--- run_queue, one entering it joins (a retry, a release, a reaped lease), one leaving
--- claimed/running loses its lease. A queued run whose queue columns change (only by hand) has
--- them changed in run_queue too.
+-- the bookkeeping below), and run_queue and run_leases follow the status: a run leaving
+-- `queued` leaves run_queue, one entering it joins (a retry, a release, a reaped lease), one
+-- leaving claimed/running loses its lease. A queued run whose queue columns change (only by
+-- hand) has them changed in run_queue too.
 CREATE OR REPLACE FUNCTION runs_record_update() RETURNS trigger LANGUAGE plpgsql
 SET enable_nestloop = off SET jit = off AS $$
 DECLARE

@@ -35,13 +35,7 @@ export async function runsClaim(
     `SELECT id, project_id, job_id, job_name, job_version, trigger, inputs, target, priority, attempt, max_attempts,
             timeout_seconds, spec, started, log_seq
        FROM hostrun.claim_runs($1, $2, $3, $4, $5)`,
-    [
-    args.workerId,
-    args.labels,
-    args.limit,
-    args.leaseSeconds,
-    args.start,
-    ],
+    [args.workerId, args.labels, args.limit, args.leaseSeconds, args.start],
   );
   // claim_runs returns rows in no particular order; start them in claim order.
   return rows.sort((a, b) => b.priority - a.priority || a.id - b.id);
@@ -127,9 +121,7 @@ export async function runsComplete(db: Queryable, workerId: string, items: Compl
     })),
   );
   const { rows } = await db.query<{ id: number; status: RunStatus }>(`SELECT id, status FROM hostrun.complete_runs_json($1, $2)`, [workerId, batch]);
-  const done = new Map<number, RunStatus>();
-  for (const r of rows) done.set(r.id, r.status);
-  return done;
+  return new Map(rows.map((r) => [r.id, r.status]));
 }
 
 // name: runsRelease — $1 worker, $2 ids, $3 attempts

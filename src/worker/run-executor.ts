@@ -96,7 +96,8 @@ export async function executeRun(
       : null;
   runTimer?.unref();
 
-  const needsDir = needsDirectory(spec);
+  // Only steps that start a process (or a checkout) need a directory; built-in steps touch no disk.
+  const needsDir = spec.repository !== undefined || spec.steps.some((s) => s.run !== undefined);
 
   // Every step is on record from the start, so a viewer sees what is still to come.
   spec.steps.forEach((step, idx) =>
@@ -373,19 +374,6 @@ async function checkoutRepository(
   deps.logs.endStep(log, null);
   if (outcome.exitCode === 0 && !outcome.error) return null;
   return { exitCode: outcome.exitCode, error: deps.masker.mask(outcome.error ?? `checking out ${repo.url} failed with exit code ${outcome.exitCode}`) };
-}
-
-// Per spec object (a worker keeps one per job version for all its runs).
-const needsDirectoryBySpec = new WeakMap<JobSpec, boolean>();
-
-/** Only steps that start a process (and a checkout) need a work directory. */
-function needsDirectory(spec: JobSpec): boolean {
-  let needs = needsDirectoryBySpec.get(spec);
-  if (needs === undefined) {
-    needs = spec.repository !== undefined || spec.steps.some((s) => s.run !== undefined);
-    needsDirectoryBySpec.set(spec, needs);
-  }
-  return needs;
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -5,8 +5,9 @@ export type { StepState };
 
 // Step states are written the way logs are: queued, coalesced per (run, step) so a step that
 // goes pending -> running -> succeeded before it is written is written once, and flushed by one
-// loop in one statement (hostrun.upsert_run_steps, into runs.steps). When a run finishes, its states that are
-// still queued travel with its completion instead (takeRun), which saves a statement per batch.
+// loop in one statement (hostrun.upsert_run_steps, into runs.steps). When a run finishes, its
+// states that are still queued travel with its completion instead (takeRun), which saves a
+// statement per batch.
 // A state is written once it has waited FLUSH_AFTER_MS, so runs shorter than that (no-op and
 // sleep steps, quick scripts) never cost a step statement of their own, while a viewer of a
 // longer run sees its steps change at most that much later.

@@ -28,7 +28,7 @@ import type { Executor } from '../executors/types.ts';
 import type { SecretKey } from '../secrets/crypto.ts';
 import { LogWriter, RunLog } from './log-writer.ts';
 import { StepWriter, type StepState } from './step-writer.ts';
-import { executeRun, RunAbort, type AbortReason, type RunExecutionDeps, type RunResult } from './run-executor.ts';
+import { executeRun, RunAbort, type RunExecutionDeps, type RunResult } from './run-executor.ts';
 import { baseEnvironment } from './environment.ts';
 import { prepareRun, type PreparedRun } from './targets.ts';
 import { PrefetchDepth } from './prefetch-depth.ts';
