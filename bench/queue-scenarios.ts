@@ -22,6 +22,9 @@ export interface BurnDown {
   seconds: number;
   /** True when the time box ran out before the queue was empty. */
   partial: boolean;
+  /** CPU µs per completed run, of the database server and of the worker processes, from go to drained. */
+  databaseCpuUs: number;
+  workerCpuUs: number;
 }
 
 /** `producer` must be freshly reset. Throughput = runs / (last completion - all workers ready). */
@@ -46,14 +49,16 @@ export async function burnDown(
       if (left === 0) break;
       await sleep(100);
     }
+    const cpu = group.cpuSinceGo();
     const stats = await group.stats();
+    const done = o.runs - left;
+    const perRun = { databaseCpuUs: (cpu.databaseMs * 1000) / Math.max(done, 1), workerCpuUs: (cpu.workersMs * 1000) / Math.max(done, 1) };
     if (left > 0) {
-      const done = o.runs - left;
-      return { runs: done, rate: done / ((polledAt - ready) / 1000), seconds: (polledAt - ready) / 1000, partial: true };
+      return { runs: done, rate: done / ((polledAt - ready) / 1000), seconds: (polledAt - ready) / 1000, partial: true, ...perRun };
     }
     const end = (await producer.lastFinishedAt()) ?? Math.max(...stats.map((s) => s.lastAt));
     const seconds = (end - ready) / 1000;
-    return { runs: o.runs, rate: o.runs / seconds, seconds, partial: false };
+    return { runs: o.runs, rate: o.runs / seconds, seconds, partial: false, ...perRun };
   } finally {
     await group.stop();
   }

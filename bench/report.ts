@@ -106,6 +106,16 @@ export async function writeReport(file: string, r: Results, serverUrl: string, s
       const ratios = aKeys.map((k) => (sys === 'hostrun' ? '—' : `${f2(med('hostrun', k) / med(sys, k))}×`));
       L.push(`| ${label(sys)} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
     }
+    L.push('', 'CPU per run, from go to drained (bench/proc-cpu.ts: every `postgres` and `redis-server` process, and the worker processes; medians of the repeats). On a two-core machine these, not the rates, say where a run\'s cost is and what a change moved.', '');
+    L.push('| system | database µs (1×24) | workers µs (1×24) | database µs (2×24) | workers µs (2×24) |', '| --- | --- | --- | --- | --- |');
+    for (const sys of systems) {
+      const cells = aKeys.flatMap((k) => {
+        const xs = r.a[sys]?.[k] ?? [];
+        if (xs.length === 0 || xs.every((x) => x.databaseCpuUs === 0)) return ['n/a', 'n/a'];
+        return [f0(median(xs.map((x) => x.databaseCpuUs))), f0(median(xs.map((x) => x.workerCpuUs)))];
+      });
+      L.push(`| ${label(sys)} | ${cells.join(' | ')} |`);
+    }
     if (r.ceiling && r.a.hostrun) {
       const ceil = median(r.ceiling.tps);
       L.push('', `Hostrun as a fraction of the pgbench ceiling (${f0(ceil)} single-row-update TPS): ${aKeys.map((k) => `${k}: ${f2(med('hostrun', k) / ceil)}`).join(', ')} — each Hostrun run is 3 status transitions (claimed, running, then succeeded), plus 4 run_events rows and its step states in the run row, all batched.`);
@@ -145,7 +155,7 @@ export async function writeReport(file: string, r: Results, serverUrl: string, s
   if (r.d) {
     const d = r.d;
     L.push(`## D. Scheduler: ${f0(d.schedules)} schedules \`${d.cron}\`, ${d.instances} scheduler instances (Hostrun only)`, '');
-    L.push(`Lateness = run created_at − its fire_at (database clock). Peers: graphile-worker's crontab and pg-boss's schedule both have minute granularity and are not run here (see "Not measured").`, '');
+    L.push(`${d.measuredTo === 'commit' ? 'Lateness = when the run became visible (the commit time of the transaction that inserted it; track_commit_timestamp on) − its fire_at' : 'Lateness = run created_at (the inserting transaction\'s start: this server does not track commit times, so the time a pass takes is not counted) − its fire_at'} (database clock). Peers: graphile-worker's crontab and pg-boss's schedule both have minute granularity and are not run here (see "Not measured").`, '');
     L.push(`| fire times | runs | expected | duplicates | lateness p50 ms | p99 ms | max ms | scheduler CPU s per minute (both instances) |`, '| --- | --- | --- | --- | --- | --- | --- | --- |');
     L.push(`| ${d.fireTimes} | ${f0(d.fires)} | ${f0(d.expected)} | ${d.duplicates} | ${f1(d.p50)} | ${f1(d.p99)} | ${f1(d.max)} | ${f2(d.cpuSecondsPerMinute)} |`, '');
   }

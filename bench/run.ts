@@ -106,7 +106,7 @@ async function main(): Promise<void> {
               const key = `${processes}x24`;
               const r = await burnDown(system, producer, env(url), { runs: settings.aRuns, processes, concurrency: 24, timeboxMs: settings.aTimeboxMs });
               ((results.a[system] ??= {})[key] ??= []).push(r);
-              log(`A ${system} ${key} #${rep + 1}: ${r.rate.toFixed(0)} runs/s${r.partial ? ` (time-boxed: ${r.runs} runs in ${r.seconds.toFixed(0)} s)` : ''}`);
+              log(`A ${system} ${key} #${rep + 1}: ${r.rate.toFixed(0)} runs/s${r.partial ? ` (time-boxed: ${r.runs} runs in ${r.seconds.toFixed(0)} s)` : ''}, CPU per run: database ${r.databaseCpuUs.toFixed(0)} µs, workers ${r.workerCpuUs.toFixed(0)} µs`);
             }
           } finally {
             await producer.close();

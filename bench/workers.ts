@@ -3,6 +3,7 @@
 // if it does not stop in time, so nothing outlives a scenario.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cpuBetween, cpuSnapshot, type CpuSnapshot } from './proc-cpu.ts';
 import type { SystemName, Task } from './systems.ts';
 
 const ENTRY = fileURLToPath(new URL('./bench-worker.ts', import.meta.url));
@@ -19,6 +20,8 @@ export interface WorkerGroup {
   /** Per-job start reports (REPORT_STARTS): key -> handler start time. */
   onStart(cb: (key: number, at: number) => void): void;
   stats(): Promise<ChildStats[]>;
+  /** CPU ms used since go by the database server and by these worker processes (bench/proc-cpu.ts). */
+  cpuSinceGo(): { databaseMs: number; workersMs: number };
   stop(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export interface WorkerGroupOptions {
 export async function startWorkerGroup(o: WorkerGroupOptions): Promise<WorkerGroup> {
   let onStart: (key: number, at: number) => void = () => {};
   let goAt = 0;
+  let cpuAtGo: CpuSnapshot | undefined;
   const children: ChildProcess[] = [];
   const ready: Promise<void>[] = [];
   for (let i = 0; i < o.processes; i++) {
@@ -78,6 +82,7 @@ export async function startWorkerGroup(o: WorkerGroupOptions): Promise<WorkerGro
   try {
     await Promise.all(ready);
     const started = children.map((c) => new Promise<void>((resolve) => c.on('message', (m: { type: string }) => m.type === 'started' && resolve())));
+    cpuAtGo = cpuSnapshot(children.map((c) => c.pid!));
     for (const c of children) c.send({ type: 'go' });
     // Callers measure from here: every process loaded and told to start at once.
     goAt = Date.now();
@@ -108,6 +113,9 @@ export async function startWorkerGroup(o: WorkerGroupOptions): Promise<WorkerGro
             }),
         ),
       );
+    },
+    cpuSinceGo() {
+      return cpuBetween(cpuAtGo!, cpuSnapshot(children.map((c) => c.pid!)));
     },
     async stop() {
       await Promise.all(
