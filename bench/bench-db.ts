@@ -51,7 +51,9 @@ export interface BenchServer {
 export async function benchServer(): Promise<BenchServer> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
   const home = scratchHome('hostrun-bench-pg');
-  const embedded: EmbeddedPostgres = await startEmbeddedPostgres(home);
+  // Commit times let scenario D measure when scheduled runs became visible, not when the
+  // transaction that inserted them began (bench/scheduler-scenario.ts).
+  const embedded: EmbeddedPostgres = await startEmbeddedPostgres(home, { settings: { track_commit_timestamp: 'on' } });
   return {
     url: embedded.url,
     embedded: true,

@@ -43,13 +43,15 @@ interface DueSchedule {
 
 const SCHEDULES_CLAIM_DUE_SQL = `
 -- name: schedulesClaimDue
--- $1 now, $2 batch size. Due schedules of enabled jobs, oldest fire time first, locked for this
--- transaction; rows another scheduler holds are skipped, not waited for.
+-- $1 now, $2 batch size, $3 NULL or a time the fire times taken must be after (a pass ahead of
+-- a fire time takes only what is due at it, not what is overdue). Due schedules of enabled jobs,
+-- oldest fire time first, locked for this transaction; rows another scheduler holds are
+-- skipped, not waited for.
 SELECT s.id, s.project_id, s.job_id, s.cron, s.every_seconds, s.timezone, s.inputs, s.misfire_policy,
        s.anchor_at, s.next_fire_at, j.name AS job_name, j.version AS job_version, j.spec AS job_spec
   FROM hostrun.schedules s
   JOIN hostrun.jobs j ON j.id = s.job_id
- WHERE s.enabled AND j.enabled AND s.next_fire_at <= $1
+ WHERE s.enabled AND j.enabled AND s.next_fire_at <= $1 AND ($3::timestamptz IS NULL OR s.next_fire_at > $3)
  ORDER BY s.next_fire_at
  LIMIT $2
    FOR UPDATE OF s SKIP LOCKED`;
@@ -139,6 +141,8 @@ function planSchedule(s: DueSchedule, now: Date, plans: Map<string, FirePlan>, l
     // The schedule's inputs over the job's defaults, checked as a run started by hand would be.
     const inputs = validateRunInputs(s.job_spec, s.inputs);
     const job = { id: s.job_id, name: s.job_name, version: s.job_version, spec: s.job_spec };
+    // A scheduled run waits in the queue from its fire time: a pass ahead of the fire time
+    // inserts it before then, and no worker may take it early.
     const requests: EnqueueRequest[] = plan.fireTimes.map((fireAt) => ({
       projectId: s.project_id,
       job,
@@ -146,6 +150,7 @@ function planSchedule(s: DueSchedule, now: Date, plans: Map<string, FirePlan>, l
       trigger: 'schedule',
       scheduleId: s.id,
       fireAt,
+      runAfter: fireAt,
     }));
     // Every request of one schedule has the same shape; checking one here keeps a spec that
     // cannot be queued (e.g. a concurrency group that does not interpolate) out of the batch.
@@ -190,36 +195,89 @@ async function enqueueIsolated(tx: PoolClient, pending: Pending[], logger: Sched
   return created;
 }
 
-/** One pass over at most `batchSize` due schedules at `now`. */
-export async function schedulesFireDue(
-  pool: Pool,
-  opts: { now: Date; batchSize: number; logger: SchedulerLogger },
-): Promise<PassResult> {
-  const { now, batchSize, logger } = opts;
-  return withTransaction(pool, async (tx) => {
-    const due = await tx.query<DueSchedule>(SCHEDULES_CLAIM_DUE_SQL, [now, batchSize]);
-    if (due.rows.length === 0) return { claimed: 0, created: 0, backlog: false };
+interface PassOptions {
+  now: Date;
+  batchSize: number;
+  maxRuns: number;
+  logger: SchedulerLogger;
+}
 
-    const pending: Pending[] = [];
-    const advances: Advance[] = [];
-    const plans = new Map<string, FirePlan>();
-    for (const s of due.rows) {
-      const planned = planSchedule(s, now, plans, logger);
-      if ('requests' in planned) {
-        pending.push(planned);
-        advances.push(planned.advance);
-      } else {
-        advances.push(planned);
-      }
+/**
+ * One pass over at most `batchSize` due schedules at `now`, creating at most `maxRuns` runs
+ * (never fewer than one schedule's runs, so a backfill of MAX_FIRES_PER_PASS always moves on).
+ */
+export async function schedulesFireDue(pool: Pool, opts: PassOptions): Promise<PassResult> {
+  return withTransaction(pool, (tx) => firePass(tx, opts, null));
+}
+
+/**
+ * A pass ahead of fire time `fireAt`, started shortly before it: takes the schedules due at
+ * `fireAt` (none overdue: those are for schedulesFireDue), batch after batch while the
+ * scheduler's clock is before `fireAt`, inserts their runs, and commits once the database's
+ * clock reaches `fireAt`. So the runs of thousands of schedules sharing a fire time become
+ * visible together at that time, instead of over the seconds inserting them takes after it
+ * (bench scenario D). The schedules taken stay locked until the commit: a pause or an edit of
+ * one of them in those moments waits for it, and applies from the next fire time. Returns
+ * how many schedules were taken (0: none was left to take, another scheduler has them).
+ */
+export async function schedulesFireAhead(
+  pool: Pool,
+  opts: Omit<PassOptions, 'now'> & { fireAt: Date; clock: { now(): Date } },
+): Promise<number> {
+  const { fireAt, clock } = opts;
+  return withTransaction(pool, async (tx) => {
+    const after = clock.now();
+    let claimed = 0;
+    let created = 0;
+    // Bounded: every pass advances the schedules it took past fireAt, so none is taken twice.
+    while (clock.now().getTime() < fireAt.getTime()) {
+      const pass = await firePass(tx, { ...opts, now: fireAt }, after);
+      claimed += pass.claimed;
+      created += pass.created;
+      if (pass.claimed < opts.batchSize && !pass.backlog) break;
     }
-    const created = await enqueueIsolated(tx, pending, logger);
-    await tx.query(SCHEDULES_ADVANCE_SQL, [
-      advances.map((a) => a.id),
-      advances.map((a) => a.nextFireAt),
-      advances.map((a) => a.lastFireAt),
-    ]);
-    if (created > 0) logger.info({ schedules: pending.length, runs: created }, 'scheduled runs created');
-    const backlog = advances.some((a) => a.nextFireAt !== null && a.nextFireAt.getTime() <= now.getTime());
-    return { claimed: due.rows.length, created, backlog };
+    if (created > 0) {
+      // The database's clock, which the runs' fire_at and every claim's now() are on.
+      await tx.query(`SELECT pg_sleep(greatest(0, extract(epoch FROM $1::timestamptz - clock_timestamp())))`, [fireAt]);
+    }
+    return claimed;
   });
+}
+
+async function firePass(tx: PoolClient, opts: PassOptions, after: Date | null): Promise<PassResult> {
+  const { now, batchSize, maxRuns, logger } = opts;
+  const due = await tx.query<DueSchedule>(SCHEDULES_CLAIM_DUE_SQL, [now, batchSize, after]);
+  if (due.rows.length === 0) return { claimed: 0, created: 0, backlog: false };
+
+  const pending: Pending[] = [];
+  const advances: Advance[] = [];
+  const plans = new Map<string, FirePlan>();
+  let runs = 0;
+  let deferred = false;
+  for (const s of due.rows) {
+    const planned = planSchedule(s, now, plans, logger);
+    if ('requests' in planned) {
+      // Over the run budget: this schedule and the rest stay due, unchanged, for the next
+      // pass (their locks go with this transaction). The budget bounds one INSERT; the batch
+      // alone would allow batchSize × MAX_FIRES_PER_PASS runs of backfill.
+      if (pending.length > 0 && runs + planned.requests.length > maxRuns) {
+        deferred = true;
+        break;
+      }
+      runs += planned.requests.length;
+      pending.push(planned);
+      advances.push(planned.advance);
+    } else {
+      advances.push(planned);
+    }
+  }
+  const created = await enqueueIsolated(tx, pending, logger);
+  await tx.query(SCHEDULES_ADVANCE_SQL, [
+    advances.map((a) => a.id),
+    advances.map((a) => a.nextFireAt),
+    advances.map((a) => a.lastFireAt),
+  ]);
+  if (created > 0) logger.info({ schedules: pending.length, runs: created }, 'scheduled runs created');
+  const backlog = deferred || advances.some((a) => a.nextFireAt !== null && a.nextFireAt.getTime() <= now.getTime());
+  return { claimed: advances.length, created, backlog };
 }

@@ -179,6 +179,28 @@ describe('scheduler', () => {
     expect(times[2499]).toBe('2026-06-01T10:41:40.000Z');
   });
 
+  it('a pass stops at its run budget; the schedules left over stay due and fire in the next pass', async () => {
+    keepDatabaseOnFailure();
+    const clock = new ManualClock(at('2026-06-01T10:00:00Z'));
+    // Three schedules of one job, each 4 fire times behind: 12 runs, 5 per pass at most.
+    const { scheduleIds } = await jobInsert(
+      db.pool,
+      jobSpec('budgeted', [1, 2, 3].map(() => scheduleSpec({ cron: '* * * * *', misfire: 'all' }))),
+      clock.now(),
+    );
+    const s = await startScheduler({ pool: pool(), clock, autoStart: false, maxRunsPerPass: 5 });
+    clock.set(at('2026-06-01T10:04:30Z'));
+    // A schedule's fire times are never split between passes: 4, then 4 (8 would pass 5), then 4.
+    expect(await s.tick()).toBe(4);
+    expect(await s.tick()).toBe(4);
+    expect(await s.tick()).toBe(4);
+    expect(await s.tick()).toBe(0);
+    for (const id of scheduleIds) {
+      expect(await fireTimesOf(db.pool, id)).toEqual(['10:01', '10:02', '10:03', '10:04'].map((t) => `2026-06-01T${t}:00.000Z`));
+      expect((await scheduleGet(db.pool, projectId, id))!.next_fire_at).toEqual(at('2026-06-01T10:05:00Z'));
+    }
+  });
+
   it('an interval of 15m fires on its anchored grid, however late the passes run', async () => {
     keepDatabaseOnFailure();
     const clock = new ManualClock(at('2026-06-01T10:03:27.450Z'));
@@ -319,6 +341,36 @@ describe('scheduler', () => {
       expect(Date.now() - stopping).toBeLessThan(5_000);
     }
     expect(logs.filter((l) => l.startsWith('error'))).toEqual([]);
+  });
+
+  it('runs created ahead of their fire time wait in the queue from it and become visible at it, not before', async () => {
+    keepDatabaseOnFailure();
+    const s = await startScheduler({ pool: pool(), pollIntervalMs: 60_000, leadMs: 1500 });
+    try {
+      const { scheduleIds } = await jobInsert(db.pool, jobSpec('ahead', [scheduleSpec({ cron: '* * * * * *' })]), new Date());
+      // Read in one statement: a run this snapshot sees committed before clock_timestamp(), so a
+      // fire_at after clock_timestamp() would be a run visible before its fire time.
+      let early = 0;
+      const fired = await waitUntil(async () => {
+        const { rows } = await db.pool.query<{ n: number; early: number; ahead: number; off: number }>(
+          `SELECT count(*)::int AS n,
+                  count(*) FILTER (WHERE fire_at > clock_timestamp())::int AS early,
+                  count(*) FILTER (WHERE created_at < fire_at)::int AS ahead,
+                  count(*) FILTER (WHERE run_after <> fire_at)::int AS off
+             FROM hostrun.runs WHERE schedule_id = $1`,
+          [scheduleIds[0]],
+        );
+        const r = rows[0]!;
+        early += r.early;
+        expect(r.off).toBe(0);
+        // Created ahead: the inserting transaction began before the fire time it committed at.
+        return r.n >= 3 && r.ahead >= 1;
+      }, 10_000);
+      expect(fired).toBe(true);
+      expect(early).toBe(0);
+    } finally {
+      await s.stop();
+    }
   });
 });
 
