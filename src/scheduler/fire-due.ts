@@ -114,7 +114,7 @@ function errorInfo(err: unknown): { code?: string; message: string } {
  * inputs no longer fit) still moves on to its next fire time: one bad row must not come back
  * on every pass, nor hold up the others.
  */
-function planSchedule(s: DueSchedule, now: Date, plans: Map<string, FirePlan>, logger: SchedulerLogger): Pending | Advance {
+function planSchedule(s: DueSchedule, now: Date, ahead: boolean, plans: Map<string, FirePlan>, logger: SchedulerLogger): Pending | Advance {
   const timing: ScheduleTiming = { cron: s.cron, everySeconds: s.every_seconds, timezone: s.timezone, anchorAt: s.anchor_at };
   let plan;
   try {
@@ -141,8 +141,6 @@ function planSchedule(s: DueSchedule, now: Date, plans: Map<string, FirePlan>, l
     // The schedule's inputs over the job's defaults, checked as a run started by hand would be.
     const inputs = validateRunInputs(s.job_spec, s.inputs);
     const job = { id: s.job_id, name: s.job_name, version: s.job_version, spec: s.job_spec };
-    // A scheduled run waits in the queue from its fire time: a pass ahead of the fire time
-    // inserts it before then, and no worker may take it early.
     const requests: EnqueueRequest[] = plan.fireTimes.map((fireAt) => ({
       projectId: s.project_id,
       job,
@@ -150,7 +148,10 @@ function planSchedule(s: DueSchedule, now: Date, plans: Map<string, FirePlan>, l
       trigger: 'schedule',
       scheduleId: s.id,
       fireAt,
-      runAfter: fireAt,
+      // A pass ahead of the fire time inserts the run before it: no worker may take it early.
+      // A pass at or after it queues the run from now, as any other (a backfill's runs do not
+      // jump ahead of runs queued while the scheduler was down).
+      ...(ahead ? { runAfter: fireAt } : {}),
     }));
     // Every request of one schedule has the same shape; checking one here keeps a spec that
     // cannot be queued (e.g. a concurrency group that does not interpolate) out of the batch.
@@ -255,7 +256,7 @@ async function firePass(tx: PoolClient, opts: PassOptions, after: Date | null): 
   let runs = 0;
   let deferred = false;
   for (const s of due.rows) {
-    const planned = planSchedule(s, now, plans, logger);
+    const planned = planSchedule(s, now, after !== null, plans, logger);
     if ('requests' in planned) {
       // Over the run budget: this schedule and the rest stay due, unchanged, for the next
       // pass (their locks go with this transaction). The budget bounds one INSERT; the batch

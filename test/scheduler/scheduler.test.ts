@@ -356,7 +356,7 @@ describe('scheduler', () => {
           `SELECT count(*)::int AS n,
                   count(*) FILTER (WHERE fire_at > clock_timestamp())::int AS early,
                   count(*) FILTER (WHERE created_at < fire_at)::int AS ahead,
-                  count(*) FILTER (WHERE run_after <> fire_at)::int AS off
+                  count(*) FILTER (WHERE created_at < fire_at AND run_after <> fire_at)::int AS off
              FROM hostrun.runs WHERE schedule_id = $1`,
           [scheduleIds[0]],
         );
