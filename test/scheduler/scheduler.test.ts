@@ -372,6 +372,41 @@ describe('scheduler', () => {
       await s.stop();
     }
   });
+
+  it('two looping schedulers creating ahead: every fire time of every schedule exactly once', async () => {
+    keepDatabaseOnFailure();
+    const { scheduleIds } = await jobInsert(
+      db.pool,
+      jobSpec('ahead-pair', Array.from({ length: 40 }, () => scheduleSpec({ cron: '* * * * * *' }))),
+      new Date(),
+    );
+    // Batches of 7 make the two take turns within one fire time's schedules.
+    const both = await Promise.all([0, 1].map(() => startScheduler({ pool: pool(), pollIntervalMs: 60_000, leadMs: 1500, batchSize: 7 })));
+    try {
+      const fired = await waitUntil(async () => {
+        const { rows } = await db.pool.query<{ n: number }>(`SELECT count(DISTINCT fire_at)::int AS n FROM hostrun.runs WHERE schedule_id = ANY ($1)`, [scheduleIds]);
+        return rows[0]!.n >= 3;
+      }, 15_000);
+      expect(fired).toBe(true);
+    } finally {
+      await Promise.all(both.map((s) => s.stop()));
+    }
+    // No schedule has two runs of one fire time, and every fire time has a run of every
+    // schedule (but the last, which the stop may have cut into), one second after another.
+    const { rows } = await db.pool.query<{ fire_at: Date; runs: number; schedules: number }>(
+      `SELECT fire_at, count(*)::int AS runs, count(DISTINCT schedule_id)::int AS schedules
+         FROM hostrun.runs WHERE schedule_id = ANY ($1) GROUP BY fire_at ORDER BY fire_at`,
+      [scheduleIds],
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const [i, r] of rows.entries()) {
+      const at = r.fire_at.toISOString();
+      expect({ at, runs: r.runs }).toEqual({ at, runs: r.schedules });
+      if (i < rows.length - 1) expect({ at, schedules: r.schedules }).toEqual({ at, schedules: 40 });
+    }
+    const seconds = rows.map((r) => r.fire_at.getTime() / 1000);
+    expect(seconds).toEqual(seconds.map((_, i) => seconds[0]! + i));
+  });
 });
 
 /** Re-checks `check` every 50 ms until it holds or `timeoutMs` passes. */
