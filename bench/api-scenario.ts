@@ -10,13 +10,13 @@
 // per second while measuring, so the first page keeps changing as on a busy installation (the
 // server answers an unchanged page from the bytes it built last time).
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { createPool } from '../src/db/pool.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { tokenCreate } from '../src/db/tokens.ts';
 import { recreateDatabase } from './bench-db.ts';
+import { cpuUsedMs, processCpuMs } from './proc-cpu.ts';
 import { hostrunRequests } from './systems.ts';
 
 export interface ApiResult {
@@ -87,7 +87,7 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
       if (probe.status !== 200) throw new Error(`GET /api/v1/runs answered ${probe.status}: ${await probe.text()}`);
       await autocannon({ url: target, connections, duration: 3, headers });
       const cpuBefore = await server.cpuMicros();
-      const pgBefore = await backendTicks(pool);
+      const pgBefore = await backendCpu(pool);
       const loadBefore = process.cpuUsage();
       const churn = startChurn(url, noop, Number(process.env.BENCH_F_CHURN ?? 0));
       let r;
@@ -98,8 +98,8 @@ export async function apiScenario(serverUrl: string, _home: string, o: { runs: n
       }
       const load = process.cpuUsage(loadBefore);
       const cpuMicros = (await server.cpuMicros()) - cpuBefore;
-      const pgAfter = await backendTicks(pool);
-      const pgMs = pgBefore && pgAfter ? [...pgAfter].reduce((sum, [pid, t]) => sum + t - (pgBefore.get(pid) ?? 0), 0) * TICK_MS : null;
+      const pgAfter = await backendCpu(pool);
+      const pgMs = pgBefore && pgAfter ? cpuUsedMs(pgBefore, pgAfter) : null;
       const perRequest = (ms: number) => ms / r.requests.total;
       console.log(
         `[F] ${r.requests.total} requests, ${r.requests.average} req/s, ${churn.inserted} runs inserted meanwhile; CPU ms per request: server ${perRequest(cpuMicros / 1000).toFixed(3)}, ` +
@@ -169,27 +169,19 @@ function startChurn(url: string, noop: NoopJob, perSecond: number): { inserted: 
   return state;
 }
 
-// /proc/<pid>/stat counts CPU time in clock ticks: 100 per second on Linux builds.
-const TICK_MS = 10;
-
 /**
- * User + system clock ticks of each Postgres backend serving the server process (its pool and
- * its feed connection), by pid; null where /proc cannot be read (Postgres on another machine).
+ * CPU ms of each Postgres backend serving the server process (its pool and its feed
+ * connection), by pid; null where /proc cannot be read (Postgres on another machine).
  */
-async function backendTicks(pool: ReturnType<typeof createPool>): Promise<Map<number, number> | null> {
+async function backendCpu(pool: ReturnType<typeof createPool>): Promise<Map<number, number> | null> {
   const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name IN ('bench-api', 'hostrun-run-feed')`);
-  const ticks = new Map<number, number>();
+  const ms = new Map<number, number>();
   for (const { pid } of rows) {
-    try {
-      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-    } catch {
-      return null;
-    }
+    const p = processCpuMs(pid);
+    if (!p) return null;
+    ms.set(pid, p.ms);
   }
-  return ticks;
+  return ms;
 }
 
 /** How many runs database `name` holds, or -1 when it does not exist yet. */

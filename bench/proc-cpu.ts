@@ -11,7 +11,7 @@ const TICK_MS = 10;
 const DATABASE_COMMS = new Set(['postgres', 'redis-server']);
 
 /** utime + stime of one process in ms, or undefined when it is gone (or this is not Linux). */
-function processCpuMs(pid: number): { comm: string; ms: number } | undefined {
+export function processCpuMs(pid: number): { comm: string; ms: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -58,6 +58,10 @@ export function cpuSnapshot(workerPids: number[]): CpuSnapshot {
  * that ended in between is lost, so take the second snapshot before stopping anything.
  */
 export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): { databaseMs: number; workersMs: number } {
-  const used = (a: Map<number, number>, b: Map<number, number>) => [...b].reduce((sum, [pid, ms]) => sum + ms - (a.get(pid) ?? 0), 0);
-  return { databaseMs: used(before.database, after.database), workersMs: used(before.workers, after.workers) };
+  return { databaseMs: cpuUsedMs(before.database, after.database), workersMs: cpuUsedMs(before.workers, after.workers) };
+}
+
+/** CPU ms used between two readings of pid -> ms (a pid missing from `before` counts from zero). */
+export function cpuUsedMs(before: Map<number, number>, after: Map<number, number>): number {
+  return [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
 }
