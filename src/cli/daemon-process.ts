@@ -54,8 +54,8 @@ export function daemonRead(paths: DaemonPaths): DaemonRecord | null {
   }
 }
 
-/** True when pid is a live (non-zombie) process that runs hostrun, as far as the OS tells. */
-export function processAlive(pid: number): boolean {
+/** True when pid is a process that has not exited (a zombie has, whatever kill(0) says). */
+function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
@@ -63,11 +63,19 @@ export function processAlive(pid: number): boolean {
     return false;
   }
   try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; a zombie has exited, whatever kill(0) says.
+    // /proc/<pid>/stat: "pid (comm) S ..."
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('hostrun');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true; // no /proc (macOS): kill(0) is all there is
+  }
+}
+
+/** True when pid is a live (non-zombie) process that runs hostrun, as far as the OS tells. */
+export function processAlive(pid: number): boolean {
+  if (!processExists(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('hostrun');
   } catch {
     return true; // no /proc (macOS): kill(0) is all there is
   }
@@ -149,7 +157,9 @@ function alreadyRunning(paths: DaemonPaths, record?: DaemonRecord): ConflictErro
  * process group (the daemon leads one), so an embedded Postgres is not left behind.
  */
 export async function daemonStop(paths: DaemonPaths, record: DaemonRecord, timeoutMs: number): Promise<'stopped' | 'killed'> {
-  const gone = () => !processAlive(record.pid);
+  // Not processAlive: a process that is exiting has an empty cmdline before it is a zombie,
+  // and "stopped" must mean it has exited, not that it has begun to.
+  const gone = () => !processExists(record.pid);
   signal(record.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
