@@ -212,7 +212,7 @@ class Worker {
     this.stopping = true;
     this.wake();
     await this.loopDone;
-    this.timers.forEach(clearInterval);
+    this.timers.forEach(clearTimeout); // intervals and timeouts share one id space in Node
     // Claimed but not started: hand back at once, without using up an attempt.
     const waiting = this.pending.splice(0);
     for (const r of waiting) this.active.delete(r.id);
@@ -236,6 +236,16 @@ class Worker {
 
   private every(ms: number, fn: () => Promise<void> | void): void {
     const t = setInterval(() => void fn(), ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** One wake-up after ms (cleared on stop). */
+  private wakeAt(ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.splice(this.timers.indexOf(t), 1);
+      this.wake();
+    }, ms);
     t.unref();
     this.timers.push(t);
   }
@@ -444,6 +454,10 @@ class Worker {
     const retryInSeconds = retryable && spec ? retryDelaySeconds(spec.retries, run.attempt, this.options.random) : null;
     const status = await this.completer.add({ id: run.id, attempt: run.attempt, ...result, retryInSeconds, steps, ...(startedAt !== undefined && { startedAt }) });
     if (status === undefined) this.log.warn({ run: run.id, attempt: run.attempt }, 'completion fenced off: the run was taken over');
+    // The retry's NOTIFY came at the commit, before it was due; without a wake-up of its own it
+    // would wait for the next poll. The database set run_after from its transaction's start,
+    // which was before now, so this timer fires after it.
+    if (status === 'queued' && retryInSeconds !== null && !this.stopping) this.wakeAt(retryInSeconds * 1000);
   }
 
   private async specFor(jobId: string, version: number): Promise<JobSpec | undefined> {
