@@ -45,7 +45,8 @@ export async function startWorkerGroup(o: WorkerGroupOptions): Promise<WorkerGro
   for (let i = 0; i < o.processes; i++) {
     const child = fork(ENTRY, [], {
       // BENCH_WORKER_CPU_PROF=<dir>: a V8 CPU profile of every worker process, written there on stop.
-      execArgv: ['--import', 'tsx', ...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [])],
+      // BENCH_WORKER_NODE_FLAGS: more Node flags for the worker processes (--trace-gc, heap sizes).
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_WORKER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [])],
       env: {
         ...process.env,
         SYSTEM: o.system,
