@@ -6,7 +6,7 @@
 // embedded PostgreSQL is started for the run), REDIS_URL (default redis://127.0.0.1:6379),
 // BENCH_QUICK=1 (shorter windows, fewer runs: ~20 minutes), BENCH_SYSTEMS (comma list),
 // BENCH_SCENARIOS (letters, default ABCDEF), BENCH_OUT (default BENCHMARKS.md).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -165,6 +165,12 @@ async function main(): Promise<void> {
   const out = path.resolve(import.meta.dirname, '..', process.env.BENCH_OUT ?? 'BENCHMARKS.md');
   try {
     await writeReport(out, results, SERVER, systems, server.embedded);
+  } catch (err) {
+    // An hour of measurements must not go with a bug in the report: keep them to read.
+    const raw = path.join(tmpdir(), `hostrun-bench-results-${Date.now()}.json`);
+    writeFileSync(raw, JSON.stringify(results));
+    log(`the report failed; the raw results are in ${raw}`);
+    throw err;
   } finally {
     await server.stop();
   }

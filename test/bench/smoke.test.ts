@@ -33,3 +33,10 @@ test('scenario A runs 500 Hostrun runs to success in a separate worker process',
   const { rows } = await db.pool.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM hostrun.runs GROUP BY status');
   expect(rows.map((x) => [x.status, Number(x.n)])).toEqual([['succeeded', 500]]);
 }, 90_000);
+
+test("the report's quantiles take a full run's samples (C at 1,000/s for 3 minutes is 180,000)", async () => {
+  const { quantile } = await import('../../bench/report.ts');
+  const samples = Array.from({ length: 300_000 }, (_, i) => 300_000 - i);
+  expect(quantile(samples, 1)).toBe(300_000);
+  expect(quantile(samples, 0.5)).toBe(150_001);
+});
